@@ -1,0 +1,25 @@
+//! The pure core of AutoEmail.
+//!
+//! Owns the message model and every decision that can be made from data alone:
+//! parsing raw mail into a [`Message`], threading, triage (does this need a reply?),
+//! intent, risk signals, routing by policy, building the reply bytes, and the rules
+//! of the review state machine.
+//!
+//! It must not touch I/O: no sockets, files, clocks, tokio or SQL. Callers pass in
+//! time and identifiers, so every function here is deterministic and testable.
+
+pub mod address;
+pub mod audit;
+pub mod draft;
+pub mod intent;
+pub mod message;
+pub mod policy;
+pub mod quote;
+pub mod reply;
+pub mod review;
+pub mod risk;
+pub mod thread;
+pub mod triage;
+
+pub use address::Mailbox;
+pub use message::{Message, ParseError, ParseWarning, parse_message};

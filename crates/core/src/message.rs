@@ -1,0 +1,382 @@
+//! The normalized message and the parser that produces it from raw bytes.
+//!
+//! Parsing never panics and never drops a message: what cannot be decoded is
+//! kept as best-effort text with a [`ParseWarning`], and callers keep the raw
+//! bytes beside the parsed form.
+
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::address::Mailbox;
+use crate::quote;
+
+/// Text beyond this many bytes is cut for analysis (the raw message is kept whole).
+pub const MAX_ANALYZED_TEXT: usize = 256 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from: Option<Mailbox>,
+    pub sender: Option<Mailbox>,
+    pub reply_to: Vec<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    /// Seconds since the Unix epoch, from the Date header.
+    pub date: Option<i64>,
+    pub subject: String,
+    /// The whole readable body: the text part, or the HTML converted to text.
+    pub text: String,
+    /// What the sender wrote in this message, without quoted history or signature separator.
+    pub fresh_text: String,
+    /// Quoted history below the fresh text, if any.
+    pub quoted_text: String,
+    pub html: Option<String>,
+    pub attachments: Vec<Attachment>,
+    /// Every header as (name, unfolded raw value), in order.
+    pub headers: Vec<(String, String)>,
+    pub warnings: Vec<ParseWarning>,
+    pub size: usize,
+    /// Hex SHA-256 of the raw bytes: identifies the message when it has no Message-ID.
+    pub raw_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseWarning {
+    pub code: WarningCode,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    Unparseable,
+    MissingFrom,
+    MissingMessageId,
+    MissingDate,
+    EncodingProblem,
+    NoReadableBody,
+    TextTruncated,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("the message is empty")]
+    Empty,
+}
+
+impl Message {
+    /// The first value of a header, compared case-insensitively by name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn has_header(&self, name: &str) -> bool {
+        self.header(name).is_some()
+    }
+
+    /// Stable identity for de-duplication: the Message-ID, or the content hash.
+    pub fn dedup_key(&self) -> String {
+        match &self.message_id {
+            Some(id) => format!("mid:{id}"),
+            None => format!("sha256:{}", self.raw_sha256),
+        }
+    }
+
+    /// Every address on the message (from, reply-to, to, cc), normalized.
+    pub fn participants(&self) -> impl Iterator<Item = &Mailbox> {
+        self.from.iter().chain(&self.reply_to).chain(&self.to).chain(&self.cc)
+    }
+
+    pub fn warn(&mut self, code: WarningCode, detail: impl Into<String>) {
+        self.warnings.push(ParseWarning { code, detail: detail.into() });
+    }
+}
+
+/// Parse raw RFC 5322 bytes. A leading mbox `From ` line is skipped.
+pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::Empty);
+    }
+    let body = strip_mbox_from_line(raw);
+    let raw_sha256 = hex(&Sha256::digest(raw));
+    let Some(parsed) = MessageParser::default().parse(body) else {
+        return Ok(unparseable(raw, raw_sha256));
+    };
+
+    let mut msg = Message {
+        message_id: parsed.message_id().map(clean_id).filter(|s| !s.is_empty()),
+        in_reply_to: id_list(parsed.in_reply_to()),
+        references: id_list(parsed.references()),
+        from: first_mailbox(parsed.from()),
+        sender: first_mailbox(parsed.sender()),
+        reply_to: mailboxes(parsed.reply_to()),
+        to: mailboxes(parsed.to()),
+        cc: mailboxes(parsed.cc()),
+        date: parsed.date().map(|d| d.to_timestamp()),
+        subject: parsed.subject().map(collapse_whitespace).unwrap_or_default(),
+        text: String::new(),
+        fresh_text: String::new(),
+        quoted_text: String::new(),
+        html: parsed.body_html(0).map(|h| h.into_owned()),
+        attachments: Vec::new(),
+        headers: parsed
+            .headers_raw()
+            .map(|(name, value)| (name.to_string(), unfold(value)))
+            .collect(),
+        warnings: Vec::new(),
+        size: raw.len(),
+        raw_sha256,
+    };
+
+    if msg.from.is_none() {
+        msg.warn(WarningCode::MissingFrom, "no usable From address");
+    }
+    if msg.message_id.is_none() {
+        msg.warn(WarningCode::MissingMessageId, "no Message-ID; the content hash identifies it");
+    }
+    if msg.date.is_none() {
+        let detail = match msg.header("Date") {
+            Some(d) => format!("unreadable Date header: {d:?}"),
+            None => "no Date header".to_string(),
+        };
+        msg.warn(WarningCode::MissingDate, detail);
+    }
+
+    for (index, part) in parsed.parts.iter().enumerate() {
+        if part.is_encoding_problem {
+            let ctype = part.content_type().map(content_type_name).unwrap_or_else(|| "text/plain".into());
+            msg.warn(WarningCode::EncodingProblem, format!("part {index} ({ctype}) could not be fully decoded"));
+        }
+    }
+    for part in parsed.attachments() {
+        let size = match &part.body {
+            PartType::Binary(b) | PartType::InlineBinary(b) => b.len(),
+            PartType::Text(t) | PartType::Html(t) => t.len(),
+            PartType::Message(m) => m.raw_message().len(),
+            PartType::Multipart(_) => 0,
+        };
+        msg.attachments.push(Attachment {
+            filename: part.attachment_name().map(str::to_string),
+            content_type: part.content_type().map(content_type_name).unwrap_or_else(|| "application/octet-stream".into()),
+            size,
+        });
+    }
+
+    let mut text = parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    if text.trim().is_empty() {
+        if let Some(html) = &msg.html {
+            text = html_to_text(html);
+        }
+    }
+    if text.trim().is_empty() && msg.attachments.is_empty() {
+        msg.warn(WarningCode::NoReadableBody, "no readable text in the body");
+    }
+    text = normalize_newlines(&text);
+    if text.len() > MAX_ANALYZED_TEXT {
+        let cut = floor_char_boundary(&text, MAX_ANALYZED_TEXT);
+        msg.warn(WarningCode::TextTruncated, format!("body text of {} bytes cut to {cut} for analysis", text.len()));
+        text.truncate(cut);
+    }
+    let split = quote::split_quoted(&text);
+    msg.fresh_text = split.fresh;
+    msg.quoted_text = split.quoted;
+    msg.text = text;
+    Ok(msg)
+}
+
+fn unparseable(raw: &[u8], raw_sha256: String) -> Message {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let mut msg = Message {
+        message_id: None,
+        in_reply_to: vec![],
+        references: vec![],
+        from: None,
+        sender: None,
+        reply_to: vec![],
+        to: vec![],
+        cc: vec![],
+        date: None,
+        subject: String::new(),
+        fresh_text: text.clone(),
+        quoted_text: String::new(),
+        text,
+        html: None,
+        attachments: vec![],
+        headers: vec![],
+        warnings: vec![],
+        size: raw.len(),
+        raw_sha256,
+    };
+    msg.warn(WarningCode::Unparseable, "not a readable RFC 5322 message; kept as plain text");
+    msg.warn(WarningCode::MissingFrom, "no usable From address");
+    msg
+}
+
+fn strip_mbox_from_line(raw: &[u8]) -> &[u8] {
+    if raw.starts_with(b"From ") {
+        if let Some(pos) = raw.iter().position(|&b| b == b'\n') {
+            return &raw[pos + 1..];
+        }
+    }
+    raw
+}
+
+fn content_type_name(ct: &mail_parser::ContentType<'_>) -> String {
+    match ct.subtype() {
+        Some(sub) => format!("{}/{}", ct.ctype(), sub).to_lowercase(),
+        None => ct.ctype().to_lowercase(),
+    }
+}
+
+fn first_mailbox(addr: Option<&Address<'_>>) -> Option<Mailbox> {
+    mailboxes(addr).into_iter().next()
+}
+
+fn mailboxes(addr: Option<&Address<'_>>) -> Vec<Mailbox> {
+    let Some(addr) = addr else { return vec![] };
+    addr.iter()
+        .filter_map(|a| {
+            let email = a.address()?.trim();
+            if email.is_empty() || !email.contains('@') {
+                return None;
+            }
+            Some(Mailbox::new(a.name(), email))
+        })
+        .collect()
+}
+
+fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => vec![clean_id(t)],
+        HeaderValue::TextList(list) => list.iter().map(|t| clean_id(t)).collect(),
+        _ => vec![],
+    }
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect()
+}
+
+fn clean_id(id: &str) -> String {
+    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+}
+
+fn unfold(value: &str) -> String {
+    collapse_whitespace(value)
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn normalize_newlines(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+pub(crate) fn floor_char_boundary(s: &str, mut at: usize) -> usize {
+    if at >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// HTML to readable text, dropping script/style content, comments and tags.
+/// Used only when a message has no text part that mail-parser could derive.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&decode_entities(&rest[..lt]));
+        rest = &rest[lt..];
+        if rest.starts_with("<!--") {
+            rest = rest.find("-->").map(|e| &rest[e + 3..]).unwrap_or("");
+            continue;
+        }
+        let end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
+        let tag = rest[1..end.saturating_sub(1).max(1)].trim().to_ascii_lowercase();
+        rest = &rest[end..];
+        let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        if !tag.starts_with('/') && (name == "script" || name == "style" || name == "head" || name == "title") {
+            let close = format!("</{name}");
+            rest = match rest.to_ascii_lowercase().find(&close) {
+                Some(pos) => &rest[pos..],
+                None => "",
+            };
+            continue;
+        }
+        if matches!(name.as_str(), "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "table" | "blockquote") {
+            out.push('\n');
+        }
+    }
+    out.push_str(&decode_entities(rest));
+    let lines: Vec<String> = out.lines().map(collapse_whitespace).collect();
+    let mut text = String::new();
+    let mut blank = 0;
+    for line in lines {
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.trim().to_string()
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_input_is_an_error_not_a_panic() {
+        assert_eq!(parse_message(b"").unwrap_err(), ParseError::Empty);
+        assert_eq!(parse_message(b"  \r\n").unwrap_err(), ParseError::Empty);
+    }
+
+    #[test]
+    fn garbage_is_kept_with_a_warning() {
+        let msg = parse_message(b"\x00\xff\xfe not mail at all").unwrap();
+        assert!(msg.warnings.iter().any(|w| w.code == WarningCode::MissingFrom));
+        assert!(msg.from.is_none());
+    }
+
+    #[test]
+    fn html_to_text_drops_script_and_comments() {
+        let t = html_to_text("<html><head><title>x</title></head><body><p>Hello&nbsp;there</p><script>evil()</script><!-- hidden --><p>Bye</p></body></html>");
+        assert_eq!(t, "Hello there\n\nBye");
+    }
+}

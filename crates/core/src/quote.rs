@@ -1,0 +1,80 @@
+//! Separating what a sender wrote now from the history they quoted.
+
+pub struct Split {
+    pub fresh: String,
+    pub quoted: String,
+}
+
+/// Split a plain-text body at the first line that starts quoted history:
+/// an attribution ("On … wrote:"), an Outlook "Original Message" rule, a
+/// forwarded header block, or a run of `>` lines that continues to the end.
+/// A signature ("-- ") is dropped from the fresh part.
+pub fn split_quoted(text: &str) -> Split {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut cut = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        if is_attribution(t, lines.get(i + 1).map(|l| l.trim()))
+            || is_original_rule(t)
+            || (t.starts_with('>') && lines[i..].iter().all(|l| l.trim().is_empty() || l.trim_start().starts_with('>')))
+        {
+            cut = i;
+            break;
+        }
+    }
+    let mut fresh_lines = &lines[..cut];
+    if let Some(sig) = fresh_lines.iter().position(|l| *l == "-- " || *l == "--") {
+        fresh_lines = &fresh_lines[..sig];
+    }
+    Split {
+        fresh: fresh_lines.join("\n").trim().to_string(),
+        quoted: lines[cut..].join("\n").trim().to_string(),
+    }
+}
+
+fn is_attribution(line: &str, next: Option<&str>) -> bool {
+    let lower = line.to_ascii_lowercase();
+    if lower.starts_with("on ") && (lower.ends_with("wrote:") || lower.ends_with("writes:")) {
+        return true;
+    }
+    // Attributions wrapped onto two lines: "On Tue, ... Jane Doe <jane@x>" / "wrote:".
+    if lower.starts_with("on ") && lower.contains('@') && next.is_some_and(|n| n.to_ascii_lowercase().ends_with("wrote:")) {
+        return true;
+    }
+    lower.ends_with(" wrote:") && lower.contains('@')
+}
+
+fn is_original_rule(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    let stripped = lower.trim_matches(|c: char| c == '-' || c == '_' || c.is_whitespace());
+    (lower.starts_with("---") || lower.starts_with("___"))
+        && matches!(stripped, "original message" | "forwarded message" | "forwarded by" | "reply message")
+        || lower.starts_with("-----original message")
+        || lower.starts_with("---------------------- forwarded by")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_at_attribution() {
+        let s = split_quoted("Sounds good.\n\nOn Tue, 3 Mar 2026, Bob <b@x.org> wrote:\n> Lunch?\n");
+        assert_eq!(s.fresh, "Sounds good.");
+        assert!(s.quoted.starts_with("On Tue"));
+    }
+
+    #[test]
+    fn splits_at_outlook_rule_and_drops_signature() {
+        let s = split_quoted("Yes please.\n-- \nJane\n-----Original Message-----\nFrom: x");
+        assert_eq!(s.fresh, "Yes please.");
+        assert!(s.quoted.starts_with("-----Original"));
+    }
+
+    #[test]
+    fn inline_quotes_followed_by_answers_stay_fresh() {
+        let s = split_quoted("> can you come?\nYes, I can.\n");
+        assert_eq!(s.quoted, "");
+        assert!(s.fresh.contains("Yes, I can."));
+    }
+}

@@ -1,0 +1,347 @@
+//! Triage: does a message need a reply from the person at all?
+//!
+//! Rules only, in a fixed order of precedence, each with a reason a person can
+//! read. Nothing here can be changed by the message's content acting as an
+//! instruction: headers and text are evidence, never commands.
+
+use serde::{Deserialize, Serialize};
+
+use crate::message::Message;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// A person writing to the user: the one category that needs a reply.
+    Personal,
+    /// The user is only in Cc, or not addressed at all (Bcc, alias).
+    Fyi,
+    MailingList,
+    AutoReply,
+    Bounce,
+    NoReplySender,
+    Notification,
+    Newsletter,
+    Spam,
+    FromSelf,
+    /// Nobody to reply to (no From) or unreadable.
+    Unreadable,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Personal => "personal",
+            Category::Fyi => "fyi",
+            Category::MailingList => "mailing_list",
+            Category::AutoReply => "auto_reply",
+            Category::Bounce => "bounce",
+            Category::NoReplySender => "no_reply_sender",
+            Category::Notification => "notification",
+            Category::Newsletter => "newsletter",
+            Category::Spam => "spam",
+            Category::FromSelf => "from_self",
+            Category::Unreadable => "unreadable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        ALL_CATEGORIES.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+pub const ALL_CATEGORIES: [Category; 11] = [
+    Category::Personal,
+    Category::Fyi,
+    Category::MailingList,
+    Category::AutoReply,
+    Category::Bounce,
+    Category::NoReplySender,
+    Category::Notification,
+    Category::Newsletter,
+    Category::Spam,
+    Category::FromSelf,
+    Category::Unreadable,
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Triage {
+    pub needs_reply: bool,
+    pub category: Category,
+    /// Why, most decisive first. Never empty.
+    pub reasons: Vec<String>,
+    pub spam_score: u32,
+}
+
+/// Who the person is: the addresses that count as "me".
+#[derive(Debug, Clone, Default)]
+pub struct TriageContext {
+    pub self_addresses: Vec<String>,
+}
+
+impl TriageContext {
+    pub fn new(addresses: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        TriageContext {
+            self_addresses: addresses.into_iter().map(|a| crate::address::normalize_email(a.as_ref())).collect(),
+        }
+    }
+
+    fn is_me(&self, email: &str) -> bool {
+        self.self_addresses.iter().any(|a| a == email)
+    }
+}
+
+/// A spam score at or above this is treated as spam.
+pub const SPAM_THRESHOLD: u32 = 5;
+
+pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
+    let mut found: Vec<(Category, String)> = Vec::new();
+    let spam_score = spam_score(msg);
+
+    let Some(from) = &msg.from else {
+        return Triage {
+            needs_reply: false,
+            category: Category::Unreadable,
+            reasons: vec!["no sender address to reply to".into()],
+            spam_score,
+        };
+    };
+
+    // The addresses this copy was delivered to are "me" too: the receiving
+    // server writes them, and they cover aliases the config does not list.
+    let mut me = ctx.clone();
+    for name in ["Delivered-To", "X-Original-To", "Envelope-To"] {
+        for (n, v) in &msg.headers {
+            if n.eq_ignore_ascii_case(name) {
+                me.self_addresses.push(crate::address::normalize_email(v));
+            }
+        }
+    }
+
+    if me.is_me(&from.email) {
+        found.push((Category::FromSelf, "sent by you".into()));
+    }
+    if let Some(reason) = bounce_reason(msg) {
+        found.push((Category::Bounce, reason));
+    }
+    if let Some(reason) = auto_reply_reason(msg) {
+        found.push((Category::AutoReply, reason));
+    }
+    if let Some(reason) = list_reason(msg) {
+        found.push((Category::MailingList, reason));
+    }
+    if let Some(reason) = no_reply_reason(&from.email) {
+        found.push((Category::NoReplySender, reason));
+    }
+    if let Some(reason) = notification_reason(msg) {
+        found.push((Category::Notification, reason));
+    }
+    if spam_score >= SPAM_THRESHOLD {
+        found.push((Category::Spam, format!("looks like spam (score {spam_score} ≥ {SPAM_THRESHOLD})")));
+    }
+    if let Some(reason) = newsletter_reason(msg) {
+        found.push((Category::Newsletter, reason));
+    }
+    if msg.to.is_empty() && msg.cc.is_empty() {
+        found.push((Category::Fyi, "no recipients listed: you got it by Bcc or through a list".into()));
+    } else if !me.self_addresses.is_empty() {
+        let in_to = msg.to.iter().any(|m| me.is_me(&m.email));
+        let in_cc = msg.cc.iter().any(|m| me.is_me(&m.email));
+        if !in_to && in_cc {
+            found.push((Category::Fyi, "you are only in Cc".into()));
+        } else if !in_to {
+            found.push((Category::Fyi, "not addressed to you (Bcc, alias or list)".into()));
+        }
+    }
+
+    if found.is_empty() {
+        let who = from.name.clone().unwrap_or_else(|| from.email.clone());
+        return Triage {
+            needs_reply: true,
+            category: Category::Personal,
+            reasons: vec![format!("{who} wrote to you directly")],
+            spam_score,
+        };
+    }
+    // Order of precedence: the category that best explains "no reply" wins.
+    let rank = |c: Category| match c {
+        Category::FromSelf => 0,
+        Category::Bounce => 1,
+        Category::AutoReply => 2,
+        Category::Spam => 3,
+        Category::MailingList => 4,
+        Category::NoReplySender => 5,
+        Category::Notification => 6,
+        Category::Newsletter => 7,
+        Category::Fyi => 8,
+        _ => 9,
+    };
+    found.sort_by_key(|(c, _)| rank(*c));
+    Triage {
+        needs_reply: false,
+        category: found[0].0,
+        reasons: found.into_iter().map(|(_, r)| r).collect(),
+        spam_score,
+    }
+}
+
+fn bounce_reason(msg: &Message) -> Option<String> {
+    let ctype = msg.header("Content-Type").unwrap_or("").to_ascii_lowercase();
+    if ctype.contains("multipart/report") && ctype.contains("delivery-status") {
+        return Some("delivery status notification (multipart/report)".into());
+    }
+    let from = msg.from.as_ref()?.local_part().to_string();
+    if from == "mailer-daemon" || from == "postmaster" {
+        return Some(format!("sent by {from}: a bounce"));
+    }
+    let subject = msg.subject.to_ascii_lowercase();
+    ["undelivered mail", "delivery status notification", "returned mail", "undeliverable:", "delivery failure", "mail delivery failed"]
+        .iter()
+        .find(|p| subject.contains(*p))
+        .map(|p| format!("subject says {p:?}: a bounce"))
+}
+
+fn auto_reply_reason(msg: &Message) -> Option<String> {
+    if let Some(v) = msg.header("Auto-Submitted") {
+        if !v.trim().eq_ignore_ascii_case("no") {
+            return Some(format!("Auto-Submitted: {v} (RFC 3834)"));
+        }
+    }
+    for h in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
+        if let Some(v) = msg.header(h) {
+            return Some(format!("{h}: {v}"));
+        }
+    }
+    let subject = msg.subject.to_ascii_lowercase();
+    ["out of office", "automatic reply", "auto-reply", "autoreply", "auto reply", "abwesenheitsnotiz", "réponse automatique", "vacation reply"]
+        .iter()
+        .find(|p| subject.contains(*p))
+        .map(|p| format!("subject says {p:?}: an automatic reply"))
+        .or_else(|| subject.starts_with("auto:").then(|| "subject starts with \"Auto:\": an automatic reply".into()))
+}
+
+fn list_reason(msg: &Message) -> Option<String> {
+    for h in ["List-Id", "List-Post", "Mailing-List", "X-Mailing-List", "X-BeenThere", "X-Loop", "List-Archive"] {
+        if let Some(v) = msg.header(h) {
+            let v: String = v.chars().take(60).collect();
+            return Some(format!("mailing list ({h}: {v})"));
+        }
+    }
+    if let Some(p) = msg.header("Precedence") {
+        let p = p.trim().to_ascii_lowercase();
+        if matches!(p.as_str(), "bulk" | "list" | "junk") {
+            return Some(format!("Precedence: {p}"));
+        }
+    }
+    if let Some(sender) = msg.header("Sender").or(msg.header("Errors-To")).or(msg.header("Return-Path")) {
+        let s = sender.to_ascii_lowercase();
+        if s.contains("owner-") || s.contains("-admin@") || s.contains("-bounces") || s.contains("-request@") || s.contains("-owner@") {
+            return Some(format!("sent through a list server ({})", sender.chars().take(60).collect::<String>()));
+        }
+    }
+    None
+}
+
+const NO_REPLY_LOCAL_PARTS: &[&str] = &["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "mailer", "bounce", "bounces", "nobody"];
+
+fn no_reply_reason(email: &str) -> Option<String> {
+    let local = email.split('@').next().unwrap_or("");
+    let plain: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    NO_REPLY_LOCAL_PARTS
+        .iter()
+        .any(|p| local == *p || local.starts_with(&format!("{p}+")) || plain == p.replace(['-', '_'], "") || plain.starts_with("noreply") || plain.starts_with("donotreply"))
+        .then(|| format!("sender {email} does not take replies"))
+}
+
+const AUTOMATION_LOCAL_PARTS: &[&str] = &["notifications", "notification", "notify", "alerts", "alert", "automated", "system", "daemon", "cron", "root", "monitoring", "jira", "builds", "ci"];
+
+fn notification_reason(msg: &Message) -> Option<String> {
+    for h in ["X-GitHub-Reason", "X-GitLab-Project", "X-JIRA-FingerPrint", "X-Cron-Env", "X-Notifications", "X-Bugzilla-Reason"] {
+        if msg.has_header(h) {
+            return Some(format!("automated notification ({h})"));
+        }
+    }
+    let local = msg.from.as_ref()?.local_part();
+    AUTOMATION_LOCAL_PARTS
+        .iter()
+        .find(|p| local == **p || local.starts_with(&format!("{p}-")) || local.starts_with(&format!("{p}+")))
+        .map(|p| format!("sent by an automated address ({p}@…)"))
+}
+
+const BULK_LOCAL_PARTS: &[&str] = &["news", "newsletter", "newsletters", "marketing", "promo", "promotions", "offers", "deals", "mailings", "campaign", "updates"];
+
+fn newsletter_reason(msg: &Message) -> Option<String> {
+    if let Some(from) = &msg.from {
+        let local = from.local_part();
+        if let Some(p) = BULK_LOCAL_PARTS.iter().find(|p| local == **p || local.ends_with(*p) && local.len() > p.len() + 3) {
+            return Some(format!("sent from a bulk-mail address ({p})"));
+        }
+    }
+    if msg.has_header("List-Unsubscribe") {
+        return Some("bulk mail with List-Unsubscribe".into());
+    }
+    if msg.has_header("Feedback-ID") || msg.has_header("X-Campaign") || msg.has_header("X-Mailchimp-Campaign") || msg.header("X-Mailer").is_some_and(|m| m.to_ascii_lowercase().contains("mailchimp")) {
+        return Some("sent by a bulk mailing service".into());
+    }
+    let tail = tail_lower(&msg.text, 1500);
+    ["unsubscribe", "opt out", "opt-out", "to be removed", "remove you from", "removed from our", "removal from this list", "view this email in your browser", "manage your preferences", "email preferences"]
+        .iter()
+        .find(|p| tail.contains(*p))
+        .map(|p| format!("bulk mail (the footer says {p:?})"))
+}
+
+fn tail_lower(text: &str, bytes: usize) -> String {
+    let start = text.len().saturating_sub(bytes);
+    let start = (start..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+    text[start..].to_lowercase()
+}
+
+const SPAM_PHRASES: &[&str] = &[
+    "click here", "act now", "limited time", "100% free", "risk free", "risk-free", "no obligation", "money back",
+    "earn $", "make money", "cash bonus", "extra income", "work from home", "be your own boss", "financial freedom",
+    "viagra", "cialis", "weight loss", "lose weight", "mortgage rate", "refinance", "credit card", "debt", "casino",
+    "winner", "you have been selected", "congratulations", "dear friend", "this is not spam", "not junk mail",
+    "bulk email", "email marketing", "order now", "call now", "buy now", "special promotion", "lowest price",
+    "million dollars", "100%", "guaranteed", "satisfaction guaranteed", "free gift", "free trial", "amazing",
+    "investment opportunity", "nigeria", "wire transfer", "beneficiary", "urgent reply", "adult", "xxx",
+];
+
+/// A count of independent spam indicators. Each adds at most a few points so no
+/// single phrase decides; list and newsletter rules catch most bulk mail first.
+pub fn spam_score(msg: &Message) -> u32 {
+    let mut score = 0u32;
+    let text = msg.text.to_lowercase();
+    let subject = msg.subject.as_str();
+
+    let phrase_hits = SPAM_PHRASES.iter().filter(|p| text.contains(*p) || subject.to_lowercase().contains(*p)).count() as u32;
+    score += phrase_hits.min(5);
+
+    let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() >= 8 && letters.iter().all(|c| c.is_uppercase()) {
+        score += 2;
+    }
+    if subject.contains('!') || subject.contains('$') {
+        score += 1;
+    }
+    if crate::intent::contains_word(&subject.to_lowercase(), "free") {
+        score += 1;
+    }
+    if msg.to.is_empty() && msg.cc.is_empty() {
+        score += 2;
+    }
+    if msg.header("To").is_some_and(|t| t.to_ascii_lowercase().contains("undisclosed")) {
+        score += 2;
+    }
+    let no_text_part = msg.html.is_some() && !msg.header("Content-Type").unwrap_or("").to_ascii_lowercase().contains("multipart/alternative");
+    if no_text_part && msg.header("Content-Type").unwrap_or("").to_ascii_lowercase().contains("text/html") {
+        score += 2;
+    }
+    if let (Some(from), Some(reply)) = (&msg.from, msg.reply_to.first()) {
+        if from.domain() != reply.domain() {
+            score += 1;
+        }
+    }
+    if msg.from.as_ref().is_some_and(|f| f.local_part().chars().filter(|c| c.is_ascii_digit()).count() >= 4) {
+        score += 1;
+    }
+    score
+}
