@@ -353,6 +353,11 @@ fn decode_entities(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Hex SHA-256 of some bytes: content identity for messages, prompts and audit.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

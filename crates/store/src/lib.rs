@@ -1,1 +1,92 @@
-//! placeholder
+//! Persistence for AutoEmail behind the [`Store`] trait.
+//!
+//! Owns the durable state: messages with their raw bytes, drafts and their
+//! review state, the outbox, IMAP sync positions and the append-only audit log.
+//! It makes no decisions: the core decides, the store records. Every state
+//! change that must not be half-done (approve + outbox row + audit entry) is one
+//! transaction, guarded by the state it expects, so two processes cannot both
+//! act on one draft.
+
+mod model;
+mod sqlite;
+
+pub use model::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use autoemail_core::audit::AuditEvent;
+use autoemail_core::review::DraftState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The row was not in the expected state (someone else acted first).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Worth retrying: the database was busy or the connection dropped.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Database(e) => matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+                || e.as_database_error().is_some_and(|d| d.message().contains("locked") || d.message().contains("busy")),
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Insert a message; a message already stored (same dedup key) is not duplicated.
+    async fn insert_message(&self, new: NewMessage<'_>) -> Result<Inserted>;
+    async fn message(&self, id: i64) -> Result<StoredMessage>;
+    /// The thread key of the first of these Message-IDs already stored.
+    async fn thread_key_of(&self, account: &str, message_ids: &[&str]) -> Result<Option<String>>;
+    async fn thread_messages(&self, account: &str, thread_key: &str) -> Result<Vec<StoredMessage>>;
+    /// Has this address written before, or been written to by the person?
+    async fn known_correspondent(&self, account: &str, email: &str, before_row: i64) -> Result<bool>;
+    async fn mark_answered(&self, message_row: i64) -> Result<()>;
+    async fn message_by_uid(&self, account: &str, mailbox: &str, uid: u32) -> Result<Option<StoredMessage>>;
+    async fn messages_needing_draft(&self, account: &str) -> Result<Vec<i64>>;
+    async fn message_stats(&self) -> Result<MessageStats>;
+
+    async fn insert_draft(&self, new: NewDraft) -> Result<i64>;
+    async fn draft(&self, id: i64) -> Result<StoredDraft>;
+    async fn drafts_for_message(&self, message_row: i64) -> Result<Vec<StoredDraft>>;
+    /// Pending drafts, most urgent first.
+    async fn queue(&self) -> Result<Vec<QueueItem>>;
+    /// Approve atomically: pending → approved, the outbox row and the audit entry, or nothing.
+    async fn approve(&self, draft_id: i64, body: &str, outbox: NewOutboxEntry, audit: AuditEvent) -> Result<i64>;
+    /// Move a draft between states when it is in `from`, with its audit entry.
+    async fn transition(&self, draft_id: i64, from: DraftState, to: DraftState, reject_reason: Option<&str>, audit: AuditEvent) -> Result<()>;
+
+    /// Claim the next reply due for sending (queued → sending); None when nothing is due.
+    async fn claim_due(&self, now: i64) -> Result<Option<OutboxItem>>;
+    async fn outbox_item(&self, id: i64) -> Result<OutboxItem>;
+    async fn outbox_by_state(&self, state: OutboxState) -> Result<Vec<OutboxItem>>;
+    /// Record that the server accepted the reply: the outbox row becomes sent, the draft sent.
+    async fn mark_sent(&self, outbox_id: i64, audit: AuditEvent) -> Result<()>;
+    async fn mark_filed(&self, outbox_id: i64, audit: AuditEvent) -> Result<()>;
+    /// Put a claimed reply back in the queue for another attempt at `not_before`.
+    async fn mark_retry(&self, outbox_id: i64, error: &str, not_before: i64, audit: AuditEvent) -> Result<()>;
+    /// Give up: the draft goes back to the person as failed, with the server's words.
+    async fn mark_failed(&self, outbox_id: i64, error: &str, audit: AuditEvent) -> Result<()>;
+    /// Take a queued (not yet claimed) reply back: the undo of an approval.
+    async fn cancel_queued(&self, draft_id: i64, audit: AuditEvent) -> Result<()>;
+
+    async fn audit(&self, event: AuditEvent) -> Result<()>;
+    async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>>;
+
+    async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>>;
+    async fn set_sync_state(&self, account: &str, mailbox: &str, state: SyncState) -> Result<()>;
+}

@@ -1,0 +1,199 @@
+//! Records the store takes and returns.
+
+use autoemail_core::draft::Draft;
+use autoemail_core::message::Message;
+use autoemail_core::policy::Route;
+use autoemail_core::review::DraftState;
+use autoemail_core::risk::Assessment;
+use autoemail_core::triage::Triage;
+use serde::{Deserialize, Serialize};
+
+pub struct NewMessage<'a> {
+    pub account: &'a str,
+    pub mailbox: &'a str,
+    pub uid: Option<u32>,
+    pub uidvalidity: Option<u32>,
+    pub raw: &'a [u8],
+    pub parsed: &'a Message,
+    pub thread_key: &'a str,
+    pub triage: &'a Triage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New(i64),
+    Duplicate(i64),
+}
+
+impl Inserted {
+    pub fn id(self) -> i64 {
+        match self {
+            Inserted::New(id) | Inserted::Duplicate(id) => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub account: String,
+    pub mailbox: String,
+    pub uid: Option<u32>,
+    pub message_id: Option<String>,
+    pub thread_key: String,
+    pub from_email: Option<String>,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub date: Option<i64>,
+    pub received_at: i64,
+    #[serde(skip)]
+    pub raw: Vec<u8>,
+    pub category: String,
+    pub needs_reply: bool,
+    pub triage: Triage,
+    pub answered: bool,
+}
+
+pub struct NewDraft {
+    pub message_row: i64,
+    pub draft: Draft,
+    pub assessment: Assessment,
+    pub route: Route,
+    pub state: DraftState,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredDraft {
+    pub id: i64,
+    pub message_row: i64,
+    pub version: i64,
+    pub state: DraftState,
+    pub body: String,
+    pub original_body: String,
+    pub confidence: f32,
+    pub open_questions: Vec<String>,
+    pub drafter: String,
+    pub model: String,
+    pub prompt_hash: String,
+    pub assessment: Assessment,
+    pub route: Route,
+    pub priority: u8,
+    pub reject_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl StoredDraft {
+    pub fn reasons(&self) -> Vec<String> {
+        match &self.route {
+            Route::Review { reasons, .. } | Route::AutoSend { reasons, .. } => reasons.clone(),
+            Route::NoDraft { reason } => vec![reason.clone()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueItem {
+    pub draft: StoredDraft,
+    pub from_email: Option<String>,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub date: Option<i64>,
+    pub received_at: i64,
+}
+
+pub struct NewOutboxEntry {
+    pub account: String,
+    /// Without angle brackets.
+    pub rfc_message_id: String,
+    pub raw: Vec<u8>,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub not_before: i64,
+    pub original_row: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting for its hold window to pass.
+    Queued,
+    /// Claimed by a sender; it may or may not have reached the server.
+    Sending,
+    /// Accepted by the SMTP server.
+    Sent,
+    /// Copied to Sent and the original flagged \Answered.
+    Filed,
+    /// Given up; the draft is back with the person.
+    Failed,
+    /// Taken back before sending.
+    Cancelled,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Filed => "filed",
+            OutboxState::Failed => "failed",
+            OutboxState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Queued, Self::Sending, Self::Sent, Self::Filed, Self::Failed, Self::Cancelled].into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub draft_id: i64,
+    pub account: String,
+    pub rfc_message_id: String,
+    #[serde(skip)]
+    pub raw: Vec<u8>,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub not_before: i64,
+    pub last_error: Option<String>,
+    pub original_row: i64,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub message_row: Option<i64>,
+    pub draft_id: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub message_row: Option<i64>,
+    pub draft_id: Option<i64>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncState {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MessageStats {
+    pub messages: i64,
+    pub needs_reply: i64,
+    pub by_category: Vec<(String, i64)>,
+    pub drafts_by_state: Vec<(String, i64)>,
+}

@@ -1,0 +1,572 @@
+//! The embedded default store: one SQLite file.
+//!
+//! WAL mode lets the review CLI and the running daemon use the file at once;
+//! `synchronous = FULL` makes each commit durable before it returns, which the
+//! outbox needs (a reply marked sent must stay marked after a power cut). The
+//! cost is one fsync per commit, small next to an SMTP round trip.
+
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use autoemail_core::audit::AuditEvent;
+use autoemail_core::review::DraftState;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use crate::model::*;
+use crate::{Result, Store, StoreError};
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("records serialize")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+impl SqliteStore {
+    /// Open (creating if missing) the database at `path` and run migrations.
+    pub async fn open(path: &std::path::Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new().filename(path);
+        Self::open_with(options).await
+    }
+
+    /// Open from a `sqlite://` URL.
+    pub async fn open_url(url: &str) -> Result<Self> {
+        Self::open_with(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    async fn open_with(options: SqliteConnectOptions) -> Result<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn insert_audit(conn: &mut SqliteConnection, ev: &AuditEvent) -> Result<()> {
+    sqlx::query("INSERT INTO audit (at, actor, action, message_row, draft_id, reason) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(now())
+        .bind(ev.actor.label())
+        .bind(&ev.action)
+        .bind(ev.message_id)
+        .bind(ev.draft_id)
+        .bind(&ev.reason)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+
+fn message_from_row(row: &SqliteRow) -> Result<StoredMessage> {
+    Ok(StoredMessage {
+        id: row.try_get("id")?,
+        account: row.try_get("account")?,
+        mailbox: row.try_get("mailbox")?,
+        uid: row.try_get::<Option<i64>, _>("uid")?.map(|u| u as u32),
+        message_id: row.try_get("message_id")?,
+        thread_key: row.try_get("thread_key")?,
+        from_email: row.try_get("from_email")?,
+        from_name: row.try_get("from_name")?,
+        subject: row.try_get("subject")?,
+        date: row.try_get("date")?,
+        received_at: row.try_get("received_at")?,
+        raw: row.try_get("raw")?,
+        category: row.try_get("category")?,
+        needs_reply: row.try_get("needs_reply")?,
+        triage: from_json(&row.try_get::<String, _>("triage_json")?, "triage")?,
+        answered: row.try_get("answered")?,
+    })
+}
+
+fn draft_from_row(row: &SqliteRow) -> Result<StoredDraft> {
+    let state: String = row.try_get("state")?;
+    Ok(StoredDraft {
+        id: row.try_get("id")?,
+        message_row: row.try_get("message_row")?,
+        version: row.try_get("version")?,
+        state: DraftState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("draft state {state:?}")))?,
+        body: row.try_get("body")?,
+        original_body: row.try_get("original_body")?,
+        confidence: row.try_get::<f64, _>("confidence")? as f32,
+        open_questions: from_json(&row.try_get::<String, _>("open_questions")?, "open questions")?,
+        drafter: row.try_get("drafter")?,
+        model: row.try_get("model")?,
+        prompt_hash: row.try_get("prompt_hash")?,
+        assessment: from_json(&row.try_get::<String, _>("assessment_json")?, "assessment")?,
+        route: from_json(&row.try_get::<String, _>("route_json")?, "route")?,
+        priority: row.try_get::<i64, _>("priority")?.clamp(0, 255) as u8,
+        reject_reason: row.try_get("reject_reason")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn outbox_from_row(row: &SqliteRow) -> Result<OutboxItem> {
+    let state: String = row.try_get("state")?;
+    Ok(OutboxItem {
+        id: row.try_get("id")?,
+        draft_id: row.try_get("draft_id")?,
+        account: row.try_get("account")?,
+        rfc_message_id: row.try_get("rfc_message_id")?,
+        raw: row.try_get("raw")?,
+        envelope_from: row.try_get("envelope_from")?,
+        recipients: from_json(&row.try_get::<String, _>("recipients_json")?, "recipients")?,
+        state: OutboxState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("outbox state {state:?}")))?,
+        attempts: row.try_get("attempts")?,
+        not_before: row.try_get("not_before")?,
+        last_error: row.try_get("last_error")?,
+        original_row: row.try_get("original_row")?,
+        created_at: row.try_get("created_at")?,
+        sent_at: row.try_get("sent_at")?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_message(&self, new: NewMessage<'_>) -> Result<Inserted> {
+        let msg = new.parsed;
+        let dedup = msg.dedup_key();
+        let result = sqlx::query(
+            "INSERT INTO messages (account, mailbox, uid, uidvalidity, dedup_key, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, warnings_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (account, dedup_key) DO NOTHING",
+        )
+        .bind(new.account)
+        .bind(new.mailbox)
+        .bind(new.uid.map(i64::from))
+        .bind(new.uidvalidity.map(i64::from))
+        .bind(&dedup)
+        .bind(&msg.message_id)
+        .bind(new.thread_key)
+        .bind(msg.from.as_ref().map(|f| f.email.clone()))
+        .bind(msg.from.as_ref().and_then(|f| f.name.clone()))
+        .bind(&msg.subject)
+        .bind(msg.date)
+        .bind(now())
+        .bind(new.raw)
+        .bind(new.triage.category.as_str())
+        .bind(new.triage.needs_reply)
+        .bind(json(new.triage))
+        .bind(json(&msg.warnings))
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 1 {
+            return Ok(Inserted::New(result.last_insert_rowid()));
+        }
+        let id: i64 = sqlx::query("SELECT id FROM messages WHERE account = ? AND dedup_key = ?")
+            .bind(new.account)
+            .bind(&dedup)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("id")?;
+        // A message seen again under a new UID (moved, or a UIDVALIDITY reset) keeps one row.
+        if let Some(uid) = new.uid {
+            sqlx::query("UPDATE messages SET mailbox = ?, uid = ?, uidvalidity = ? WHERE id = ?")
+                .bind(new.mailbox)
+                .bind(i64::from(uid))
+                .bind(new.uidvalidity.map(i64::from))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Inserted::Duplicate(id))
+    }
+
+    async fn message(&self, id: i64) -> Result<StoredMessage> {
+        let row = sqlx::query("SELECT id, account, mailbox, uid, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, answered FROM messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("message {id}")))?;
+        message_from_row(&row)
+    }
+
+    async fn thread_key_of(&self, account: &str, message_ids: &[&str]) -> Result<Option<String>> {
+        for id in message_ids {
+            let row = sqlx::query("SELECT thread_key FROM messages WHERE account = ? AND message_id = ? LIMIT 1")
+                .bind(account)
+                .bind(*id)
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(row) = row {
+                return Ok(Some(row.try_get("thread_key")?));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn thread_messages(&self, account: &str, thread_key: &str) -> Result<Vec<StoredMessage>> {
+        let rows = sqlx::query("SELECT id, account, mailbox, uid, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, answered FROM messages WHERE account = ? AND thread_key = ? ORDER BY COALESCE(date, received_at), id")
+            .bind(account)
+            .bind(thread_key)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    async fn known_correspondent(&self, account: &str, email: &str, before_row: i64) -> Result<bool> {
+        let wrote = sqlx::query("SELECT 1 FROM messages WHERE account = ? AND from_email = ? AND id < ? LIMIT 1")
+            .bind(account)
+            .bind(email)
+            .bind(before_row)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        if wrote {
+            return Ok(true);
+        }
+        let pattern = format!("%\"{}\"%", email.replace('%', "").replace('_', "\\_"));
+        let written_to = sqlx::query("SELECT 1 FROM outbox WHERE account = ? AND state IN ('sent', 'filed') AND recipients_json LIKE ? ESCAPE '\\' LIMIT 1")
+            .bind(account)
+            .bind(pattern)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        Ok(written_to)
+    }
+
+    async fn mark_answered(&self, message_row: i64) -> Result<()> {
+        sqlx::query("UPDATE messages SET answered = 1 WHERE id = ?").bind(message_row).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn message_by_uid(&self, account: &str, mailbox: &str, uid: u32) -> Result<Option<StoredMessage>> {
+        let row = sqlx::query("SELECT id, account, mailbox, uid, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, answered FROM messages WHERE account = ? AND mailbox = ? AND uid = ?")
+            .bind(account)
+            .bind(mailbox)
+            .bind(i64::from(uid))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    async fn messages_needing_draft(&self, account: &str) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT m.id FROM messages m WHERE m.account = ? AND m.needs_reply = 1 AND m.answered = 0 AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_row = m.id) ORDER BY m.id")
+            .bind(account)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    async fn message_stats(&self) -> Result<MessageStats> {
+        let totals = sqlx::query("SELECT COUNT(*) AS n, COALESCE(SUM(needs_reply), 0) AS r FROM messages").fetch_one(&self.pool).await?;
+        let cats = sqlx::query("SELECT category, COUNT(*) AS n FROM messages GROUP BY category ORDER BY n DESC").fetch_all(&self.pool).await?;
+        let states = sqlx::query("SELECT state, COUNT(*) AS n FROM drafts GROUP BY state ORDER BY n DESC").fetch_all(&self.pool).await?;
+        let pairs = |rows: &[SqliteRow], col: &str| -> Result<Vec<(String, i64)>> { rows.iter().map(|r| Ok((r.try_get(col)?, r.try_get("n")?))).collect() };
+        Ok(MessageStats { messages: totals.try_get("n")?, needs_reply: totals.try_get("r")?, by_category: pairs(&cats, "category")?, drafts_by_state: pairs(&states, "state")? })
+    }
+
+    async fn insert_draft(&self, new: NewDraft) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = ?")
+            .bind(new.message_row)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("v")?;
+        // A newer draft supersedes any pending one for the same message.
+        sqlx::query("UPDATE drafts SET state = 'obsolete', updated_at = ? WHERE message_row = ? AND state = 'pending'")
+            .bind(now())
+            .bind(new.message_row)
+            .execute(&mut *tx)
+            .await?;
+        let priority = match &new.route {
+            autoemail_core::policy::Route::Review { priority, .. } => i64::from(*priority),
+            _ => 0,
+        };
+        let t = now();
+        let id = sqlx::query(
+            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(new.message_row)
+        .bind(version)
+        .bind(new.state.as_str())
+        .bind(&new.draft.body)
+        .bind(&new.draft.body)
+        .bind(f64::from(new.draft.confidence))
+        .bind(json(&new.draft.open_questions))
+        .bind(&new.draft.drafter)
+        .bind(&new.draft.model)
+        .bind(&new.draft.prompt_hash)
+        .bind(new.assessment.level.as_str())
+        .bind(json(&new.assessment))
+        .bind(json(&new.route))
+        .bind(priority)
+        .bind(t)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn draft(&self, id: i64) -> Result<StoredDraft> {
+        let row = sqlx::query("SELECT * FROM drafts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("draft {id}")))?;
+        draft_from_row(&row)
+    }
+
+    async fn drafts_for_message(&self, message_row: i64) -> Result<Vec<StoredDraft>> {
+        let rows = sqlx::query("SELECT * FROM drafts WHERE message_row = ? ORDER BY version").bind(message_row).fetch_all(&self.pool).await?;
+        rows.iter().map(draft_from_row).collect()
+    }
+
+    async fn queue(&self) -> Result<Vec<QueueItem>> {
+        let rows = sqlx::query(
+            "SELECT d.*, m.from_email AS m_from_email, m.from_name AS m_from_name, m.subject AS m_subject, m.date AS m_date, m.received_at AS m_received_at
+             FROM drafts d JOIN messages m ON m.id = d.message_row
+             WHERE d.state IN ('pending', 'failed')
+             ORDER BY d.priority DESC, COALESCE(m.date, m.received_at) ASC, d.id ASC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueueItem {
+                    draft: draft_from_row(row)?,
+                    from_email: row.try_get("m_from_email")?,
+                    from_name: row.try_get("m_from_name")?,
+                    subject: row.try_get("m_subject")?,
+                    date: row.try_get("m_date")?,
+                    received_at: row.try_get("m_received_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn approve(&self, draft_id: i64, body: &str, outbox: NewOutboxEntry, audit: AuditEvent) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let t = now();
+        let updated = sqlx::query("UPDATE drafts SET state = 'approved', body = ?, updated_at = ? WHERE id = ? AND state = 'pending'")
+            .bind(body)
+            .bind(t)
+            .bind(draft_id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("draft {draft_id} is no longer pending")));
+        }
+        // An undone approval leaves a cancelled row behind; approving again replaces it.
+        sqlx::query("DELETE FROM outbox WHERE draft_id = ? AND state = 'cancelled'").bind(draft_id).execute(&mut *tx).await?;
+        let id = sqlx::query(
+            "INSERT INTO outbox (draft_id, account, rfc_message_id, raw, envelope_from, recipients_json, state, not_before, original_row, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+        )
+        .bind(draft_id)
+        .bind(&outbox.account)
+        .bind(&outbox.rfc_message_id)
+        .bind(&outbox.raw)
+        .bind(&outbox.envelope_from)
+        .bind(json(&outbox.recipients))
+        .bind(outbox.not_before)
+        .bind(outbox.original_row)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn transition(&self, draft_id: i64, from: DraftState, to: DraftState, reject_reason: Option<&str>, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE drafts SET state = ?, reject_reason = COALESCE(?, reject_reason), updated_at = ? WHERE id = ? AND state = ?")
+            .bind(to.as_str())
+            .bind(reject_reason)
+            .bind(now())
+            .bind(draft_id)
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("draft {draft_id} is not {}", from.as_str())));
+        }
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_due(&self, now_ts: i64) -> Result<Option<OutboxItem>> {
+        let row = sqlx::query(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1
+             WHERE id = (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1)
+             AND state = 'queued'
+             RETURNING *",
+        )
+        .bind(now_ts)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(outbox_from_row).transpose()
+    }
+
+    async fn outbox_item(&self, id: i64) -> Result<OutboxItem> {
+        let row = sqlx::query("SELECT * FROM outbox WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("outbox item {id}")))?;
+        outbox_from_row(&row)
+    }
+
+    async fn outbox_by_state(&self, state: OutboxState) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query("SELECT * FROM outbox WHERE state = ? ORDER BY id").bind(state.as_str()).fetch_all(&self.pool).await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    async fn mark_sent(&self, outbox_id: i64, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ? AND state = 'sending' RETURNING draft_id")
+            .bind(now())
+            .bind(outbox_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Conflict(format!("outbox item {outbox_id} is not being sent")))?;
+        let draft_id: i64 = row.try_get("draft_id")?;
+        sqlx::query("UPDATE drafts SET state = 'sent', updated_at = ? WHERE id = ?").bind(now()).bind(draft_id).execute(&mut *tx).await?;
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_filed(&self, outbox_id: i64, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("UPDATE outbox SET state = 'filed' WHERE id = ? AND state = 'sent' RETURNING original_row")
+            .bind(outbox_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Conflict(format!("outbox item {outbox_id} is not sent")))?;
+        let original: i64 = row.try_get("original_row")?;
+        sqlx::query("UPDATE messages SET answered = 1 WHERE id = ?").bind(original).execute(&mut *tx).await?;
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_retry(&self, outbox_id: i64, error: &str, not_before: i64, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE outbox SET state = 'queued', last_error = ?, not_before = ? WHERE id = ? AND state = 'sending'")
+            .bind(error)
+            .bind(not_before)
+            .bind(outbox_id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("outbox item {outbox_id} is not being sent")));
+        }
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_failed(&self, outbox_id: i64, error: &str, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ? AND state = 'sending' RETURNING draft_id")
+            .bind(error)
+            .bind(outbox_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Conflict(format!("outbox item {outbox_id} is not being sent")))?;
+        let draft_id: i64 = row.try_get("draft_id")?;
+        sqlx::query("UPDATE drafts SET state = 'failed', reject_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(format!("sending failed: {error}"))
+            .bind(now())
+            .bind(draft_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cancel_queued(&self, draft_id: i64, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE draft_id = ? AND state = 'queued'").bind(draft_id).execute(&mut *tx).await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("the reply of draft {draft_id} is already being sent or was not approved")));
+        }
+        sqlx::query("UPDATE drafts SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'approved'").bind(now()).bind(draft_id).execute(&mut *tx).await?;
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit(&self, event: AuditEvent) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert_audit(&mut conn, &event).await
+    }
+
+    async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit
+             WHERE (?1 IS NULL OR message_row = ?1 OR draft_id IN (SELECT id FROM drafts WHERE message_row = ?1))
+               AND (?2 IS NULL OR draft_id = ?2)
+             ORDER BY id DESC LIMIT ?3",
+        )
+        .bind(filter.message_row)
+        .bind(filter.draft_id)
+        .bind(filter.limit.unwrap_or(1000))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<AuditRecord> = rows
+            .iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    message_row: r.try_get("message_row")?,
+                    draft_id: r.try_get("draft_id")?,
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>> {
+        let row = sqlx::query("SELECT uidvalidity, last_uid FROM sync_state WHERE account = ? AND mailbox = ?")
+            .bind(account)
+            .bind(mailbox)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(SyncState { uidvalidity: r.try_get::<i64, _>("uidvalidity")? as u32, last_uid: r.try_get::<i64, _>("last_uid")? as u32 })).transpose()
+    }
+
+    async fn set_sync_state(&self, account: &str, mailbox: &str, state: SyncState) -> Result<()> {
+        sqlx::query("INSERT INTO sync_state (account, mailbox, uidvalidity, last_uid) VALUES (?, ?, ?, ?) ON CONFLICT (account, mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid")
+            .bind(account)
+            .bind(mailbox)
+            .bind(i64::from(state.uidvalidity))
+            .bind(i64::from(state.last_uid))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
