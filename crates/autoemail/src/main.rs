@@ -1,1 +1,371 @@
-fn main(){}
+//! `autoemail`: the command-line front end. Parses arguments, loads the config,
+//! and calls the application layer; all decisions live in the library crates.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use autoemail::config::{Config, INIT_TEMPLATE, write_private};
+use autoemail::pipeline::{IngestOutcome, Source};
+use autoemail::sync::RunOptions;
+use autoemail::{App, demo, eval};
+use autoemail_core::parse_message;
+use autoemail_store::{AuditFilter, QueueItem};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(name = "autoemail", version, about = "A human-in-the-loop AI email assistant: it reads your inbox, drafts replies, and sends nothing without your approval.")]
+struct Cli {
+    /// Config file [default: ~/.config/autoemail/config.toml]
+    #[arg(short, long, global = true, env = "AUTOEMAIL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Your name in the audit log for review actions [default: $USER]
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    actor: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Try AutoEmail on a sample inbox: local store, offline drafter, replies to a local Maildir
+    Demo {
+        /// Folder for the demo's config, store and outbox
+        #[arg(long, default_value = "autoemail-demo")]
+        dir: PathBuf,
+        /// Start over: delete the demo's store and outbox first
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Write a commented config file (0600) to fill in
+    Init {
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Sync the inbox over IMAP, draft replies, then watch for new mail (IDLE) and send approved replies
+    Run {
+        /// Sync and send once, then exit
+        #[arg(long)]
+        once: bool,
+    },
+    /// Import an mbox file, a Maildir, a folder of .eml files or one .eml file
+    Import { path: PathBuf },
+    /// Pending drafts, most urgent first, with why each needs review
+    Queue {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A draft with its original message, risk signals and history
+    Show { id: i64 },
+    /// Approve a draft as it stands
+    Approve { id: i64 },
+    /// Edit a draft in $EDITOR, then approve it
+    Edit { id: i64 },
+    /// Reject a draft, with a reason
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Take back an approved reply still in its hold window
+    Undo { id: i64 },
+    /// Send approved replies that are due now
+    Send,
+    /// The audit log, for one draft or all
+    Log {
+        /// A draft id
+        id: Option<i64>,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+    },
+    /// Measure triage on a labeled corpus (a folder laid out like shared/data)
+    Eval {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn default_config_path() -> PathBuf {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("autoemail").join("config.toml")
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AUTOEMAIL_LOG").unwrap_or_else(|_| "autoemail=info,warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    autoemail_mail::tls::install_crypto_provider();
+    if let Err(e) = real_main().await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn real_main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let actor = cli.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "me".into());
+    let config_path = cli.config.clone().unwrap_or_else(default_config_path);
+    match cli.command {
+        Command::Demo { dir, fresh } => return demo_cmd(&dir, fresh).await,
+        Command::Init { force } => return init_cmd(&config_path, force),
+        Command::Eval { dir, json } => return eval_cmd(&dir, json),
+        _ => {}
+    }
+    let app = App::open(Config::load(&config_path)?).await?;
+    match cli.command {
+        Command::Run { once } => app.run(RunOptions { once, progress: std::io::stderr().is_terminal(), ..Default::default() }).await?,
+        Command::Import { path } => import_cmd(&app, &path).await?,
+        Command::Queue { json } => {
+            let queue = app.store.queue().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&queue)?);
+            } else {
+                print_queue(&queue);
+            }
+        }
+        Command::Show { id } => show_cmd(&app, id).await?,
+        Command::Approve { id } => {
+            approve_and_maybe_send(&app, id, &actor, None).await?;
+        }
+        Command::Edit { id } => edit_cmd(&app, id, &actor).await?,
+        Command::Reject { id, reason } => {
+            app.reject(id, &actor, &reason).await?;
+            println!("draft {id} rejected: {reason}");
+        }
+        Command::Undo { id } => {
+            app.undo(id, &actor).await?;
+            println!("draft {id} is back in the queue; nothing was sent");
+        }
+        Command::Send => {
+            let sender = app.sender()?;
+            let mut filer = app.config.imap_config()?.map(autoemail::outbox::ImapFiler::new);
+            let r = app.deliver_due(sender.as_ref(), filer.as_mut()).await?;
+            println!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed);
+        }
+        Command::Log { id, limit } => {
+            let records = app.store.audit_log(AuditFilter { draft_id: None, message_row: match id {
+                Some(d) => Some(app.store.draft(d).await?.message_row),
+                None => None,
+            }, limit: Some(limit) }).await?;
+            for r in records {
+                let subject = match (r.message_row, r.draft_id) {
+                    (_, Some(d)) => format!("draft {d}"),
+                    (Some(m), None) => format!("message {m}"),
+                    _ => "-".into(),
+                };
+                println!("{}  {:<14} {:<12} {:<14} {}", fmt_time(r.at), r.actor, subject, r.action, r.reason);
+            }
+        }
+        Command::Demo { .. } | Command::Init { .. } | Command::Eval { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+async fn demo_cmd(dir: &Path, fresh: bool) -> anyhow::Result<()> {
+    let (app, s) = demo::prepare(dir, fresh).await?;
+    if s.new == 0 {
+        println!("The demo inbox is already loaded in {} (use --fresh to start over).", dir.display());
+    } else {
+        println!("Loaded the sample inbox: {} messages, {} need a reply, {} drafted with the offline drafter.", s.new, s.needs_reply, s.drafted);
+    }
+    let stats = app.store.message_stats().await?;
+    let cats: Vec<String> = stats.by_category.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    println!("Triage: {}\n", cats.join(", "));
+    print_queue(&app.store.queue().await?);
+    let cfg = s.config_path.display();
+    println!("\nReview the drafts (every command takes --config {cfg}, or export AUTOEMAIL_CONFIG={cfg}):");
+    println!("  autoemail --config {cfg} show ID        the message, the draft and why it waits");
+    println!("  autoemail --config {cfg} approve ID     send it (demo: into the local Maildir)");
+    println!("  autoemail --config {cfg} edit ID        edit in $EDITOR, then approve");
+    println!("  autoemail --config {cfg} reject ID --reason \"...\"");
+    println!("  autoemail --config {cfg} log            every decision, with its reason");
+    println!("Approved replies are written to the Maildir {} (open the files in {}/new).", s.outbox.display(), s.outbox.display());
+    println!("Nothing is sent until you approve it.");
+    Ok(())
+}
+
+fn init_cmd(path: &Path, force: bool) -> anyhow::Result<()> {
+    if path.exists() && !force {
+        bail!("{} already exists; use --force to overwrite it", path.display());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    write_private(path, INIT_TEMPLATE).with_context(|| format!("writing {}", path.display()))?;
+    println!("Wrote {} (readable by you only). Fill in [account], [imap] and [smtp], export the passwords it names, then run `autoemail run`.", path.display());
+    Ok(())
+}
+
+fn eval_cmd(dir: &Path, json: bool) -> anyhow::Result<()> {
+    if !dir.join("spamassassin").is_dir() {
+        bail!("{} has no spamassassin/ folder; point eval at a folder laid out like shared/data", dir.display());
+    }
+    let bar = if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() };
+    let results = eval::triage_spamassassin(dir, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        println!("Triage on SpamAssassin: share of messages that would get a draft");
+        println!("{:<14} {:>8} {:>8} {:>8}  {:<8} {}", "group", "messages", "drafted", "rate", "target", "");
+        for r in &results {
+            let target = r.target.map(|t| format!("≤ {:.0}%", t * 100.0)).unwrap_or_else(|| "-".into());
+            let verdict = if r.target.is_none() { "" } else if r.meets_target() { "ok" } else { "MISSED" };
+            println!("{:<14} {:>8} {:>8} {:>7.1}%  {:<8} {}", r.group, r.messages, r.drafted, r.drafted_rate * 100.0, target, verdict);
+        }
+    }
+    if results.iter().any(|r| !r.meets_target()) {
+        bail!("a triage target was missed");
+    }
+    Ok(())
+}
+
+async fn import_cmd(app: &App, path: &Path) -> anyhow::Result<()> {
+    let source = autoemail_mail::import::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let bar = if std::io::stderr().is_terminal() { ProgressBar::new(source.len as u64) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("importing [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    let (mut parsed, mut new, mut duplicates, mut drafted) = (0, 0, 0, 0);
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    for item in source {
+        bar.inc(1);
+        let bytes = match item.bytes {
+            Ok(b) => b,
+            Err(e) => {
+                skipped.push((item.origin, format!("unreadable: {e}")));
+                continue;
+            }
+        };
+        match app.ingest(&bytes, Source { mailbox: "import", uid: None, uidvalidity: None }).await? {
+            IngestOutcome::Stored { draft, .. } => {
+                parsed += 1;
+                new += 1;
+                drafted += usize::from(draft.is_some());
+            }
+            IngestOutcome::Duplicate { .. } => {
+                parsed += 1;
+                duplicates += 1;
+            }
+            IngestOutcome::Skipped(why) => skipped.push((item.origin, why)),
+        }
+    }
+    bar.finish_and_clear();
+    println!("import of {}: {parsed} parsed ({new} new, {duplicates} already stored), {drafted} drafted, {} skipped", path.display(), skipped.len());
+    for (origin, why) in skipped.iter().take(20) {
+        println!("  skipped {origin}: {why}");
+    }
+    if skipped.len() > 20 {
+        println!("  … and {} more", skipped.len() - 20);
+    }
+    Ok(())
+}
+
+fn fmt_time(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| ts.to_string())
+}
+
+fn print_queue(queue: &[QueueItem]) {
+    if queue.is_empty() {
+        println!("The review queue is empty.");
+        return;
+    }
+    println!("{} draft(s) waiting for you, most urgent first:", queue.len());
+    for item in queue {
+        let d = &item.draft;
+        let who = item.from_name.clone().or(item.from_email.clone()).unwrap_or_else(|| "(unknown)".into());
+        let level = if d.state == autoemail_core::review::DraftState::Failed { "FAILED".to_string() } else { d.assessment.level.as_str().to_uppercase() };
+        println!("\n#{:<4} [{level}] {who}: {}", d.id, item.subject);
+        for reason in d.reasons().iter().take(4) {
+            println!("       - {reason}");
+        }
+    }
+}
+
+async fn show_cmd(app: &App, id: i64) -> anyhow::Result<()> {
+    let d = app.store.draft(id).await?;
+    let m = app.store.message(d.message_row).await?;
+    let msg = parse_message(&m.raw).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Draft #{} (version {}, {}) by {} [{}], confidence {:.2}", d.id, d.version, d.state.as_str(), d.drafter, d.model, d.confidence);
+    println!("Risk: {}", d.assessment.level.as_str());
+    for r in d.reasons() {
+        println!("  - {r}");
+    }
+    if !d.open_questions.is_empty() {
+        println!("Open questions:");
+        for q in &d.open_questions {
+            println!("  ? {q}");
+        }
+    }
+    if let Some(reason) = &d.reject_reason {
+        println!("Note: {reason}");
+    }
+    println!("\n--- original (message {}) ---", m.id);
+    println!("From: {}", msg.from.as_ref().map(|f| f.display()).unwrap_or_default());
+    println!("To: {}", msg.to.iter().map(|t| t.display()).collect::<Vec<_>>().join(", "));
+    if !msg.cc.is_empty() {
+        println!("Cc: {}", msg.cc.iter().map(|t| t.display()).collect::<Vec<_>>().join(", "));
+    }
+    println!("Subject: {}", msg.subject);
+    if let Some(date) = msg.date {
+        println!("Date: {}", fmt_time(date));
+    }
+    for w in &msg.warnings {
+        println!("Warning: {}", w.detail);
+    }
+    println!("\n{}", msg.text.trim());
+    println!("\n--- draft reply ---\n{}", d.body.trim_end());
+    Ok(())
+}
+
+async fn approve_and_maybe_send(app: &App, id: i64, actor: &str, body: Option<String>) -> anyhow::Result<()> {
+    let approved = app.approve(id, actor, body).await?;
+    let wait = approved.send_at - autoemail::now();
+    println!("draft {id} approved: reply {} to {}", approved.message_id, approved.recipients.join(", "));
+    if wait > 0 {
+        println!("it is held for {wait}s; `autoemail undo {id}` takes it back. `autoemail run` sends it when the hold ends.");
+        return Ok(());
+    }
+    // Nothing to wait for: send now. The outbox claim makes this safe beside a running daemon.
+    let sender = app.sender()?;
+    let mut filer = app.config.imap_config()?.map(autoemail::outbox::ImapFiler::new);
+    let r = app.deliver_due(sender.as_ref(), filer.as_mut()).await?;
+    if r.sent > 0 {
+        println!("sent via {}", sender.describe());
+    } else if r.retried > 0 || r.failed > 0 {
+        println!("sending did not succeed yet; see `autoemail log {id}`");
+    }
+    Ok(())
+}
+
+async fn edit_cmd(app: &App, id: i64, actor: &str) -> anyhow::Result<()> {
+    let d = app.store.draft(id).await?;
+    let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
+    let dir = tempfile_dir()?;
+    let file = dir.join(format!("autoemail-draft-{id}.txt"));
+    write_private(&file, &d.body)?;
+    let status = std::process::Command::new("sh").arg("-c").arg(format!("{editor} \"$1\"")).arg("sh").arg(&file).status().with_context(|| format!("starting {editor}"))?;
+    if !status.success() {
+        bail!("{editor} exited with {status}; the draft is unchanged");
+    }
+    let body = std::fs::read_to_string(&file)?;
+    let _ = std::fs::remove_file(&file);
+    if body.trim() == d.body.trim() {
+        println!("no changes made");
+    }
+    approve_and_maybe_send(app, id, actor, Some(body)).await
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir();
+    Ok(dir)
+}

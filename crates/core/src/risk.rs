@@ -219,7 +219,7 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     }
     let holes = placeholders(&draft.body);
     if !holes.is_empty() {
-        out.push(RiskSignal { kind: SignalKind::Placeholder, severity: Severity::High, source: Source::Draft, explanation: format!("to fill in: {}", holes.join("; ")), span: None });
+        out.push(RiskSignal { kind: SignalKind::Placeholder, severity: Severity::Medium, source: Source::Draft, explanation: format!("to fill in: {}", holes.join("; ")), span: None });
     }
     if draft.confidence < LOW_CONFIDENCE {
         out.push(RiskSignal { kind: SignalKind::LowConfidence, severity: Severity::Medium, source: Source::Draft, explanation: format!("the drafter is unsure (confidence {:.2})", draft.confidence), span: None });

@@ -1,0 +1,286 @@
+//! The TOML configuration: one account, where its mail comes from and goes to,
+//! the store, the outbox and the policy. Secrets come from environment variables
+//! or 0600 files, never from a file others can read.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use autoemail_core::policy::Policy;
+use autoemail_core::reply::Identity;
+use autoemail_mail::Security;
+use autoemail_mail::imap::ImapConfig;
+use autoemail_mail::smtp::SmtpConfig;
+use serde::Deserialize;
+
+use crate::AppError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub account: AccountConfig,
+    pub imap: Option<ServerConfig>,
+    pub smtp: Option<ServerConfig>,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+    #[serde(default)]
+    pub policy: Policy,
+    /// Where the file was read from; relative paths are taken from its folder.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// A short label for this inbox, used in the store and the audit log.
+    #[serde(default = "default_account_name")]
+    pub name: String,
+    pub address: String,
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+fn default_account_name() -> String {
+    "main".into()
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    #[serde(default)]
+    pub security: Security,
+    pub username: Option<String>,
+    /// Name of an environment variable holding the password.
+    pub password_env: Option<String>,
+    /// A file holding the password (must be readable by its owner only).
+    pub password_file: Option<PathBuf>,
+    /// The password itself: allowed only when the config file is 0600.
+    pub password: Option<String>,
+    /// IMAP only: the folder to watch.
+    #[serde(default = "default_mailbox")]
+    pub mailbox: String,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password_env", &self.password_env)
+            .field("password_file", &self.password_file)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+fn default_mailbox() -> String {
+    "INBOX".into()
+}
+fn default_timeout() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// SQLite database file.
+    #[serde(default = "default_db")]
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { path: default_db() }
+    }
+}
+
+fn default_db() -> PathBuf {
+    "autoemail.sqlite".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Seconds an approved reply waits before it is sent, so it can be taken back.
+    #[serde(default)]
+    pub hold_seconds: u64,
+    /// Deliver replies into this Maildir instead of SMTP (demo mode).
+    pub maildir: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, AppError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AppError::Config(format!("cannot read {}: {e}. Create one with `autoemail init` or try `autoemail demo`.", path.display()))
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| AppError::Config(format!("{}: {e}", path.display())))?;
+        config.path = path.to_path_buf();
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), AppError> {
+        if !autoemail_core::address::is_plausible_email(&self.account.address) {
+            return Err(AppError::Config(format!("{}: [account] address {:?} is not an email address", self.path.display(), self.account.address)));
+        }
+        for (section, server) in [("imap", &self.imap), ("smtp", &self.smtp)] {
+            if let Some(s) = server {
+                if s.security == Security::None && !is_loopback(&s.host) {
+                    return Err(AppError::Config(format!(
+                        "{}: [{section}] security = \"none\" would send your password in clear text to {}; use \"tls\" or \"starttls\" (plain text is allowed only for 127.0.0.1/localhost)",
+                        self.path.display(),
+                        s.host
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn base_dir(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() { p.to_path_buf() } else { self.base_dir().join(p) }
+    }
+
+    pub fn identity(&self) -> Identity {
+        Identity { name: self.account.display_name.clone(), email: self.account.address.clone(), aliases: self.account.aliases.clone() }
+    }
+
+    pub fn imap_config(&self) -> Result<Option<ImapConfig>, AppError> {
+        let Some(s) = &self.imap else { return Ok(None) };
+        Ok(Some(ImapConfig {
+            host: s.host.clone(),
+            port: s.port,
+            security: s.security,
+            username: s.username.clone().unwrap_or_else(|| self.account.address.clone()),
+            password: self.secret("imap", s)?.unwrap_or_default(),
+            timeout: Duration::from_secs(s.timeout_seconds),
+        }))
+    }
+
+    pub fn smtp_config(&self) -> Result<Option<SmtpConfig>, AppError> {
+        let Some(s) = &self.smtp else { return Ok(None) };
+        let password = self.secret("smtp", s)?;
+        Ok(Some(SmtpConfig {
+            host: s.host.clone(),
+            port: s.port,
+            security: s.security,
+            username: password.as_ref().map(|_| s.username.clone().unwrap_or_else(|| self.account.address.clone())),
+            password,
+            timeout: Duration::from_secs(s.timeout_seconds),
+        }))
+    }
+
+    fn secret(&self, section: &str, s: &ServerConfig) -> Result<Option<String>, AppError> {
+        if let Some(var) = &s.password_env {
+            return match std::env::var(var) {
+                Ok(v) if !v.is_empty() => Ok(Some(v)),
+                _ => Err(AppError::Config(format!("[{section}] password_env names {var}, but that environment variable is not set: export it first"))),
+            };
+        }
+        if let Some(file) = &s.password_file {
+            let file = self.resolve(file);
+            check_private(&file)?;
+            let text = std::fs::read_to_string(&file).map_err(|e| AppError::Config(format!("[{section}] password_file {}: {e}", file.display())))?;
+            return Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()));
+        }
+        if let Some(p) = &s.password {
+            check_private(&self.path)?;
+            return Ok(Some(p.clone()));
+        }
+        Ok(None)
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]"
+}
+
+/// Refuse a secret in a file that others can read.
+pub fn check_private(path: &Path) -> Result<(), AppError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(|e| AppError::Config(format!("{}: {e}", path.display())))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(AppError::Config(format!(
+                "{} holds a password but others can read it (mode {:o}); run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Write a file readable by its owner only.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+pub const INIT_TEMPLATE: &str = r#"# AutoEmail configuration. Reference: README.md, "Configuration".
+# This file is created readable by you only (0600). Passwords are best kept in
+# environment variables (password_env) or in a separate 0600 file (password_file).
+
+[account]
+name = "main"                      # a short label for this inbox
+address = "you@example.com"        # your address: replies are sent from it
+display_name = "Your Name"
+aliases = []                       # other addresses that are also you
+
+[imap]                             # where mail is read
+host = "imap.example.com"
+port = 993
+security = "tls"                   # "tls" (port 993), "starttls" (143), "none" (127.0.0.1 only)
+username = "you@example.com"
+password_env = "AUTOEMAIL_IMAP_PASSWORD"
+# password_file = "imap-password"  # alternative: a file readable by you only
+mailbox = "INBOX"
+
+[smtp]                             # where approved replies are sent
+host = "smtp.example.com"
+port = 465
+security = "tls"                   # "tls" (465) or "starttls" (587)
+username = "you@example.com"
+password_env = "AUTOEMAIL_SMTP_PASSWORD"
+
+[store]
+path = "autoemail.sqlite"          # relative to this file's folder
+
+[outbox]
+hold_seconds = 20                  # an approved reply waits this long; `autoemail undo ID` takes it back
+
+[policy]
+default = "review"                 # every reply waits for your approval
+# default = "auto_send_routine"    # routine, low-risk replies go out after auto_send_hold_seconds;
+#                                  # anything with a risk signal still waits for you
+auto_send_hold_seconds = 300
+"#;

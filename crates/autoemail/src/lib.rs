@@ -1,0 +1,94 @@
+//! The AutoEmail application layer: wires the pure core to its adapters.
+//!
+//! One place for the product's workflows, used by every front end: ingest
+//! (parse → thread → triage → draft → assess → route), review (approve, edit,
+//! reject, undo), the outbox (send exactly what was approved, file it in Sent,
+//! flag the original), and IMAP sync. The CLI in `main.rs` is a thin shell.
+
+pub mod config;
+pub mod demo;
+pub mod eval;
+pub mod outbox;
+pub mod pipeline;
+pub mod review;
+pub mod sync;
+
+use std::sync::Arc;
+
+use autoemail_core::policy::Policy;
+use autoemail_core::reply::Identity;
+use autoemail_llm::Drafter;
+use autoemail_store::{SqliteStore, Store};
+
+pub use config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] autoemail_store::StoreError),
+    #[error(transparent)]
+    Review(#[from] autoemail_core::review::ReviewError),
+    #[error(transparent)]
+    Reply(#[from] autoemail_core::reply::ReplyError),
+    #[error(transparent)]
+    Imap(#[from] autoemail_mail::imap::ImapError),
+    #[error(transparent)]
+    Send(#[from] autoemail_mail::SendError),
+    #[error(transparent)]
+    Draft(#[from] autoemail_llm::DraftError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl AppError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AppError::Store(e) => e.is_transient(),
+            AppError::Imap(e) => e.is_transient(),
+            AppError::Send(e) => e.is_transient(),
+            AppError::Draft(e) => e.is_transient(),
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+/// Everything a workflow needs: configuration, store, drafter.
+#[derive(Clone)]
+pub struct App {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub drafter: Arc<dyn Drafter>,
+}
+
+impl App {
+    pub async fn open(config: Config) -> Result<App> {
+        let db = config.resolve(&config.store.path);
+        if let Some(parent) = db.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let store = SqliteStore::open(&db).await?;
+        Ok(App { config, store: Arc::new(store), drafter: Arc::new(autoemail_llm::OfflineDrafter) })
+    }
+
+    pub fn account(&self) -> &str {
+        &self.config.account.name
+    }
+
+    pub fn identity(&self) -> Identity {
+        self.config.identity()
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.config.policy
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

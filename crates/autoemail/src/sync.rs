@@ -1,0 +1,181 @@
+//! IMAP sync: the initial catch-up (with a progress bar), then IDLE for new mail,
+//! reconnecting with backoff. The last UID seen is saved after every batch so a
+//! restart resumes where it stopped; a UIDVALIDITY change resyncs the mailbox,
+//! and the store's de-duplication keeps messages from doubling.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use autoemail_core::audit::AuditEvent;
+use autoemail_mail::MailSender;
+use autoemail_mail::imap::{IdleEvent, ImapClient};
+use autoemail_store::SyncState;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::outbox::ImapFiler;
+use crate::pipeline::{IngestOutcome, Source};
+use crate::{App, AppError, Result};
+
+const BATCH: usize = 50;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SyncReport {
+    pub fetched: usize,
+    pub new: usize,
+    pub drafted: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Sync and send once, then return (for cron and tests).
+    pub once: bool,
+    /// How long one IDLE waits before re-issuing it.
+    pub idle_wait: Duration,
+    pub progress: bool,
+    /// How often the outbox worker looks for replies due.
+    pub outbox_interval: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { once: false, idle_wait: Duration::from_secs(240), progress: true, outbox_interval: Duration::from_secs(1) }
+    }
+}
+
+impl App {
+    /// Fetch and ingest every message above the saved UID of the selected mailbox.
+    pub async fn sync_mailbox(&self, client: &mut ImapClient, mailbox: &str, progress: bool) -> Result<SyncReport> {
+        let status = client.select(mailbox).await?;
+        let account = self.account();
+        let mut last_uid = match self.store.sync_state(account, mailbox).await? {
+            Some(s) if s.uidvalidity == status.uidvalidity => s.last_uid,
+            Some(s) => {
+                let why = format!("{mailbox} UIDVALIDITY changed from {} to {}: resyncing (stored messages are not duplicated)", s.uidvalidity, status.uidvalidity);
+                tracing::warn!("{why}");
+                self.store.audit(AuditEvent::system("resync", why)).await?;
+                0
+            }
+            None => 0,
+        };
+        let uids = client.uids_after(last_uid).await?;
+        let mut report = SyncReport::default();
+        if uids.is_empty() {
+            self.store.set_sync_state(account, mailbox, SyncState { uidvalidity: status.uidvalidity, last_uid }).await?;
+            return Ok(report);
+        }
+        let bar = if progress && uids.len() > 1 {
+            let bar = ProgressBar::new(uids.len() as u64);
+            bar.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+            bar.set_message(format!("syncing {mailbox}"));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        for chunk in uids.chunks(BATCH) {
+            let fetched = client.fetch_raw(chunk).await?;
+            for (uid, raw) in fetched {
+                report.fetched += 1;
+                match self.ingest(&raw, Source { mailbox, uid: Some(uid), uidvalidity: Some(status.uidvalidity) }).await? {
+                    IngestOutcome::Stored { draft, .. } => {
+                        report.new += 1;
+                        report.drafted += usize::from(draft.is_some());
+                    }
+                    IngestOutcome::Duplicate { .. } => {}
+                    IngestOutcome::Skipped(why) => {
+                        self.store.audit(AuditEvent::system("skipped", format!("{mailbox} UID {uid}: {why}"))).await?;
+                    }
+                }
+                last_uid = last_uid.max(uid);
+                bar.inc(1);
+            }
+            self.store.set_sync_state(account, mailbox, SyncState { uidvalidity: status.uidvalidity, last_uid }).await?;
+        }
+        bar.finish_and_clear();
+        Ok(report)
+    }
+
+    /// The long-running loop: sync, IDLE, repeat; the outbox worker runs beside it.
+    pub async fn run(&self, options: RunOptions) -> Result<()> {
+        let imap = self.config.imap_config()?.ok_or_else(|| AppError::Config("`run` needs an [imap] section in the config".into()))?;
+        let mailbox = self.config.imap.as_ref().map(|s| s.mailbox.clone()).unwrap_or_else(|| "INBOX".into());
+        let sender = self.sender()?;
+        self.draft_missing().await?;
+
+        if options.once {
+            let mut client = ImapClient::connect(&imap).await?;
+            let report = self.sync_mailbox(&mut client, &mailbox, options.progress).await?;
+            client.logout().await;
+            println!("synced {mailbox}: {} fetched, {} new, {} drafted", report.fetched, report.new, report.drafted);
+            let mut filer = ImapFiler::new(imap.clone());
+            let delivered = self.deliver_due(sender.as_ref(), Some(&mut filer)).await?;
+            println!("outbox: {} sent, {} filed, {} retrying, {} failed", delivered.sent, delivered.filed, delivered.retried, delivered.failed);
+            return Ok(());
+        }
+
+        let worker = {
+            let app = self.clone();
+            let imap = imap.clone();
+            let interval = options.outbox_interval;
+            tokio::spawn(async move {
+                let mut filer = ImapFiler::new(imap);
+                loop {
+                    match app.deliver_due(sender.as_ref(), Some(&mut filer)).await {
+                        Ok(r) if r.sent + r.failed + r.filed > 0 => tracing::info!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!("outbox: {e}"),
+                    }
+                    tokio::time::sleep(interval).await;
+                }
+            })
+        };
+
+        let mut backoff = Duration::from_secs(1);
+        let mut first = true;
+        loop {
+            let result: Result<()> = async {
+                let mut client = ImapClient::connect(&imap).await?;
+                tracing::info!("connected to {}:{} as {}", imap.host, imap.port, imap.username);
+                loop {
+                    let report = self.sync_mailbox(&mut client, &mailbox, options.progress && first).await?;
+                    if first {
+                        println!("initial sync of {mailbox}: {} fetched, {} new, {} drafted; watching for new mail (IDLE)", report.fetched, report.new, report.drafted);
+                        first = false;
+                    } else if report.new > 0 {
+                        tracing::info!("{} new message(s), {} drafted", report.new, report.drafted);
+                    }
+                    backoff = Duration::from_secs(1);
+                    let (c, event) = client.idle(options.idle_wait).await?;
+                    client = c;
+                    if let IdleEvent::TimedOut = event {
+                        client.noop().await?;
+                    }
+                }
+            }
+            .await;
+            match result {
+                Err(e) if e.is_transient() => {
+                    tracing::warn!("IMAP: {e}; reconnecting in {}s", backoff.as_secs());
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                }
+                Err(e) => {
+                    worker.abort();
+                    return Err(e);
+                }
+                Ok(()) => {}
+            }
+        }
+    }
+
+    /// The configured transport: a Maildir in demo mode, else SMTP.
+    pub fn sender(&self) -> Result<Arc<dyn MailSender>> {
+        if let Some(dir) = &self.config.outbox.maildir {
+            let dir = self.config.resolve(dir);
+            return Ok(Arc::new(autoemail_mail::maildir::MaildirSender::create(&dir)?));
+        }
+        match self.config.smtp_config()? {
+            Some(smtp) => Ok(Arc::new(autoemail_mail::smtp::SmtpSender::new(&smtp)?)),
+            None => Err(AppError::Config("no way to send: add an [smtp] section (or [outbox] maildir for a local test)".into())),
+        }
+    }
+}
