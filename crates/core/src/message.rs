@@ -128,7 +128,11 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
         text: String::new(),
         fresh_text: String::new(),
         quoted_text: String::new(),
-        html: parsed.body_html(0).map(|h| h.into_owned()),
+        // Only a real text/html part counts: mail-parser would render text as HTML too.
+        html: parsed.html_bodies().find_map(|p| match &p.body {
+            PartType::Html(h) => Some(h.to_string()),
+            _ => None,
+        }),
         attachments: Vec::new(),
         headers: parsed
             .headers_raw()
@@ -173,12 +177,15 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
         });
     }
 
-    let mut text = parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
-    if text.trim().is_empty() {
-        if let Some(html) = &msg.html {
-            text = html_to_text(html);
-        }
-    }
+    let real_text = parsed.text_bodies().find_map(|p| match &p.body {
+        PartType::Text(t) if !t.trim().is_empty() => Some(t.to_string()),
+        _ => None,
+    });
+    let mut text = match (real_text, &msg.html) {
+        (Some(t), _) => t,
+        (None, Some(html)) => html_to_text(html),
+        (None, None) => parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+    };
     if text.trim().is_empty() && msg.attachments.is_empty() {
         msg.warn(WarningCode::NoReadableBody, "no readable text in the body");
     }
@@ -344,13 +351,62 @@ fn decode_entities(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }
-    s.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let end = rest[1..].find(';').map(|e| e + 1).filter(|&e| e <= 10);
+        match end.and_then(|e| entity(&rest[1..e]).map(|c| (e, c))) {
+            Some((e, c)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn entity(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        return char::from_u32(code);
+    }
+    Some(match name {
+        "nbsp" => ' ',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "amp" => '&',
+        "euro" => '€',
+        "pound" => '£',
+        "yen" => '¥',
+        "cent" => '¢',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "mdash" => '—',
+        "ndash" => '–',
+        "hellip" => '…',
+        "lsquo" => '‘',
+        "rsquo" => '’',
+        "ldquo" => '“',
+        "rdquo" => '”',
+        "bull" => '•',
+        "middot" => '·',
+        "times" => '×',
+        "deg" => '°',
+        _ => return None,
+    })
 }
 
 /// Hex SHA-256 of some bytes: content identity for messages, prompts and audit.
