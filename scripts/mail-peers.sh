@@ -41,7 +41,16 @@ install_packages() {
 stop() {
   if [ -f "$DIR/run/master.pid" ]; then kill "$(cat "$DIR/run/master.pid")" 2>/dev/null || true; fi
   if [ -d "$DIR/postfix/etc" ]; then postfix -c "$DIR/postfix/etc" stop >/dev/null 2>&1 || true; fi
-  sleep 0.5
+  # Wait until the ports are free again, so a restart can bind them.
+  for _ in $(seq 1 50); do
+    busy=""
+    for port in $IMAP_PORT $SMTP_PORT $LMTP_PORT; do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then busy=1; fi
+    done
+    [ -z "$busy" ] && return 0
+    sleep 0.1
+  done
+  say "ports $IMAP_PORT/$SMTP_PORT/$LMTP_PORT are still taken by another process"
 }
 
 wait_port() {
