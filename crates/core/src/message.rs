@@ -143,6 +143,14 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
         raw_sha256,
     };
 
+    if msg.subject.contains('\u{FFFD}') {
+        // Raw 8-bit bytes in a header without an encoded word: legacy mailers wrote
+        // Latin-1 there. Decode as Latin-1 rather than show replacement characters.
+        if let Some(value) = raw_header_value(body, "Subject").filter(|v| std::str::from_utf8(v).is_err()) {
+            msg.subject = collapse_whitespace(&value.iter().map(|&b| char::from(b)).collect::<String>());
+            msg.warn(WarningCode::EncodingProblem, "Subject has raw 8-bit bytes; read as Latin-1");
+        }
+    }
     if msg.from.is_none() {
         msg.warn(WarningCode::MissingFrom, "no usable From address");
     }
@@ -228,6 +236,31 @@ fn unparseable(raw: &[u8], raw_sha256: String) -> Message {
     msg.warn(WarningCode::Unparseable, "not a readable RFC 5322 message; kept as plain text");
     msg.warn(WarningCode::MissingFrom, "no usable From address");
     msg
+}
+
+/// The raw bytes of a header's value (folded lines joined), from the header block.
+fn raw_header_value(raw: &[u8], name: &str) -> Option<Vec<u8>> {
+    let mut lines = raw.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            return None;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        if !line[..colon].eq_ignore_ascii_case(name.as_bytes()) {
+            continue;
+        }
+        let mut value = line[colon + 1..].to_vec();
+        for next in lines.by_ref() {
+            if next.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+                value.push(b' ');
+                value.extend_from_slice(next);
+            } else {
+                break;
+            }
+        }
+        return Some(value);
+    }
+    None
 }
 
 fn strip_mbox_from_line(raw: &[u8]) -> &[u8] {
