@@ -193,7 +193,7 @@ impl Store for SqliteStore {
     }
 
     async fn message(&self, id: i64) -> Result<StoredMessage> {
-        let row = sqlx::query("SELECT id, account, mailbox, uid, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, answered FROM messages WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM messages WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -216,7 +216,7 @@ impl Store for SqliteStore {
     }
 
     async fn thread_messages(&self, account: &str, thread_key: &str) -> Result<Vec<StoredMessage>> {
-        let rows = sqlx::query("SELECT id, account, mailbox, uid, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, answered FROM messages WHERE account = ? AND thread_key = ? ORDER BY COALESCE(date, received_at), id")
+        let rows = sqlx::query("SELECT * FROM messages WHERE account = ? AND thread_key = ? ORDER BY COALESCE(date, received_at), id")
             .bind(account)
             .bind(thread_key)
             .fetch_all(&self.pool)
@@ -251,7 +251,7 @@ impl Store for SqliteStore {
     }
 
     async fn message_by_uid(&self, account: &str, mailbox: &str, uid: u32) -> Result<Option<StoredMessage>> {
-        let row = sqlx::query("SELECT id, account, mailbox, uid, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, answered FROM messages WHERE account = ? AND mailbox = ? AND uid = ?")
+        let row = sqlx::query("SELECT * FROM messages WHERE account = ? AND mailbox = ? AND uid = ?")
             .bind(account)
             .bind(mailbox)
             .bind(i64::from(uid))
