@@ -350,7 +350,7 @@ async fn approve_and_maybe_send(app: &App, id: i64, actor: &str, body: Option<St
 async fn edit_cmd(app: &App, id: i64, actor: &str) -> anyhow::Result<()> {
     let d = app.store.draft(id).await?;
     let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
-    let dir = tempfile_dir()?;
+    let dir = std::env::temp_dir();
     let file = dir.join(format!("autoemail-draft-{id}.txt"));
     write_private(&file, &d.body)?;
     let status = std::process::Command::new("sh").arg("-c").arg(format!("{editor} \"$1\"")).arg("sh").arg(&file).status().with_context(|| format!("starting {editor}"))?;
@@ -363,9 +363,4 @@ async fn edit_cmd(app: &App, id: i64, actor: &str) -> anyhow::Result<()> {
         println!("no changes made");
     }
     approve_and_maybe_send(app, id, actor, Some(body)).await
-}
-
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir();
-    Ok(dir)
 }

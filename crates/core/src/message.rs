@@ -136,7 +136,7 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
         attachments: Vec::new(),
         headers: parsed
             .headers_raw()
-            .map(|(name, value)| (name.to_string(), unfold(value)))
+            .map(|(name, value)| (name.to_string(), collapse_whitespace(value)))
             .collect(),
         warnings: Vec::new(),
         size: raw.len(),
@@ -309,10 +309,6 @@ fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
 
 fn clean_id(id: &str) -> String {
     id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
-}
-
-fn unfold(value: &str) -> String {
-    collapse_whitespace(value)
 }
 
 fn collapse_whitespace(s: &str) -> String {

@@ -311,8 +311,9 @@ pub fn spam_score(msg: &Message) -> u32 {
     let mut score = 0u32;
     let text = msg.text.to_lowercase();
     let subject = msg.subject.as_str();
+    let subject_lower = subject.to_lowercase();
 
-    let phrase_hits = SPAM_PHRASES.iter().filter(|p| text.contains(*p) || subject.to_lowercase().contains(*p)).count() as u32;
+    let phrase_hits = SPAM_PHRASES.iter().filter(|p| text.contains(*p) || subject_lower.contains(*p)).count() as u32;
     score += phrase_hits.min(5);
 
     let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();
@@ -322,7 +323,7 @@ pub fn spam_score(msg: &Message) -> u32 {
     if subject.contains('!') || subject.contains('$') {
         score += 1;
     }
-    if crate::intent::contains_word(&subject.to_lowercase(), "free") {
+    if crate::intent::contains_word(&subject_lower, "free") {
         score += 1;
     }
     if msg.to.is_empty() && msg.cc.is_empty() {
