@@ -205,30 +205,74 @@ fn init_cmd(path: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 fn eval_cmd(dir: &Path, json: bool) -> anyhow::Result<()> {
-    if !dir.join("spamassassin").is_dir() {
-        bail!("{} has no spamassassin/ folder; point eval at a folder laid out like shared/data", dir.display());
+    if !dir.is_dir() {
+        bail!("{} is not a folder; point eval at a folder laid out like shared/data (spamassassin/, enron_berkeley/, parakweet/, bipia/, llmail_benign/)", dir.display());
     }
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() };
-    let results = eval::triage_spamassassin(dir, &|done, total| {
+    bar.set_style(ProgressStyle::with_template("{msg:<28} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    let started = std::time::Instant::now();
+    let report = eval::run(dir, &|dataset, done, total| {
+        bar.set_message(dataset.to_string());
         bar.set_length(total as u64);
         bar.set_position(done as u64);
-    })?;
+    });
     bar.finish_and_clear();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
-    } else {
-        println!("Triage on SpamAssassin: share of messages that would get a draft");
-        println!("{:<14} {:>8} {:>8} {:>8}  {:<8} {}", "group", "messages", "drafted", "rate", "target", "");
-        for r in &results {
-            let target = r.target.map(|t| format!("≤ {:.0}%", t * 100.0)).unwrap_or_else(|| "-".into());
-            let verdict = if r.target.is_none() { "" } else if r.meets_target() { "ok" } else { "MISSED" };
-            println!("{:<14} {:>8} {:>8} {:>7.1}%  {:<8} {}", r.group, r.messages, r.drafted, r.drafted_rate * 100.0, target, verdict);
-        }
+    if report.rows.is_empty() {
+        bail!("no dataset found in {}: {}", dir.display(), report.skipped.iter().map(|(d, why)| format!("{d}: {why}")).collect::<Vec<_>>().join("; "));
     }
-    if results.iter().any(|r| !r.meets_target()) {
-        bail!("a triage target was missed");
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_eval(&report, started.elapsed());
+    }
+    let missed = report.missed();
+    if !missed.is_empty() {
+        bail!("{} target(s) missed: {}", missed.len(), missed.iter().map(|r| format!("{} {} on {}", r.dataset, r.decision, r.label)).collect::<Vec<_>>().join("; "));
     }
     Ok(())
+}
+
+fn print_eval(report: &eval::Report, elapsed: std::time::Duration) {
+    let pct = |v: Option<f64>| v.map(|v| format!("{:.3}", v)).unwrap_or_else(|| "-".into());
+    println!("{:<15} {:<31} {:<36} {:>6} {:>6} {:>6} {:>6} {:>6}  {}", "dataset", "decision", "label", "n", "prec", "recall", "F1", "rate", "target");
+    let mut last = "";
+    for r in &report.rows {
+        if r.dataset != last && !last.is_empty() {
+            println!();
+        }
+        last = &r.dataset;
+        let targets: Vec<String> = r
+            .targets
+            .iter()
+            .map(|t| {
+                let name = match t.metric {
+                    eval::Metric::Precision => "prec",
+                    eval::Metric::Recall => "recall",
+                    eval::Metric::Rate => "rate",
+                };
+                format!("{name} {} {:.2} {}", if t.at_least { "≥" } else { "≤" }, t.value, if t.met { "ok" } else { "MISSED" })
+            })
+            .collect();
+        println!(
+            "{:<15} {:<31} {:<36} {:>6} {:>6} {:>6} {:>6} {:>6}  {}",
+            r.dataset,
+            r.decision,
+            r.label,
+            r.counts.total(),
+            pct(r.precision),
+            pct(r.recall),
+            pct(r.f1),
+            pct(r.rate),
+            targets.join(", ")
+        );
+    }
+    for (dataset, n) in &report.unparseable {
+        println!("{dataset}: {n} message(s) could not be parsed and were left out");
+    }
+    for (dataset, why) in &report.skipped {
+        println!("skipped {dataset}: {why}");
+    }
+    println!("\nprec = precision, rate = share of items the decision said yes to. Evaluated in {:.1}s.", elapsed.as_secs_f64());
 }
 
 async fn import_cmd(app: &App, path: &Path) -> anyhow::Result<()> {

@@ -9,8 +9,10 @@
 //! time and identifiers, so every function here is deterministic and testable.
 
 pub mod address;
+pub mod ask;
 pub mod audit;
 pub mod draft;
+pub mod injection;
 pub mod intent;
 pub mod message;
 pub mod policy;

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::ask::AskKind;
 use crate::draft::{Draft, placeholders};
 use crate::message::Message;
 
@@ -62,6 +63,12 @@ pub enum SignalKind {
     Placeholder,
     LowConfidence,
     ParseProblem,
+    /// The reply asks the other side to act (informational).
+    Request,
+    /// Text in the message addressed to an AI reader.
+    Injection,
+    /// Worry, concern or friction short of a complaint.
+    NegativeTone,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,41 +130,57 @@ macro_rules! re {
 
 re!(MONEY, r"(?i)(?:[$€£¥]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds)\b|\b(?:price|pricing|quote|quotation|discount|invoice|payment terms?|refund|deposit|fee|rate card|per hour|hourly rate)\b)");
 re!(DEADLINE, r"(?i)\b(?:deadline|due (?:date|by|on)|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:day|week|month)|eod|eow|cob|the end of)|no later than|within \d+ (?:hours?|days?|weeks?)|(?:on|by|before|until) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:on|by|before|until) \d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|asap|urgent(?:ly)?)\b");
-re!(COMMITMENT, r"(?i)\b(?:i will|i'll|we will|we'll|i promise|we promise|i guarantee|we guarantee|i commit|we commit|i can confirm|we can confirm|you have my word|count on (?:me|us)|i shall|we shall)\b");
 re!(LEGAL, r"(?i)\b(?:contract|agreement|terms and conditions|terms of service|liabilit(?:y|ies)|liable|warrant(?:y|ies)|indemnif\w*|nda|non-disclosure|lawsuit|litigation|attorney|lawyer|legal action|counsel|subpoena|settlement|breach|compliance|regulator\w*|gdpr|copyright|intellectual property|arbitration|court)\b");
 re!(COMPLAINT, r"(?i)\b(?:disappointed|unacceptable|complaint|frustrat\w+|angry|furious|terrible|awful|worst|not happy|unhappy|poor service|ridiculous|refund|chargeback|cancel my|escalat\w+|report you|threat\w*|sue\b|lawsuit)");
 re!(CREDENTIALS, r"(?i)\b(?:password|passcode|login details|credentials|one-time code|otp|verification code|bank (?:details|account)|account number|routing number|iban|swift|sort code|credit card|card number|cvv|social security|ssn|passport (?:number|copy)|date of birth|wire (?:the )?(?:money|funds|transfer)|gift cards?)\b");
-re!(CONFIDENTIAL, r"(?i)\b(?:confidential|privileged|attorney[- ]client|do not (?:forward|distribute|share)|internal only|not for distribution|proprietary|secret)\b");
+re!(CONFIDENTIAL, r"(?i)\b(?:confidential\w*|privileged|privilege|attorney[- ]client|do not (?:forward|distribute|share|circulate)|internal (?:only|use)|not for (?:distribution|circulation)|proprietary|secret(?:s|ly)?|sensitive|between (?:you and me|us)|off the record|need to know|discreet\w*|embargo\w*)\b");
+// Legal and regulatory topics in incoming mail: wider than contractual wording,
+// because a reply to a regulatory or legal discussion needs a person.
+re!(LEGAL_TOPIC, r"(?i)\b(?:lawsuit|litigation|attorney|lawyer|legal|subpoena|settlement|arbitration|court|regulator\w*|regulation\w*|regulatory|ferc|cpuc|puc|legislat\w+|statut\w+|docket|rulemaking|antitrust|bankrupt\w*|injunction|plaintiff|defendant|judge|jurisdiction|indemnif\w*|liabilit\w+|warrant(?:y|ies)|non-disclosure|nda|breach|complian\w+|tariff|deregulat\w+|price caps?|senate|senator|congress\w*|governor|commission(?:er)?s?|hearing|ruling|testimony|sec|ftc|doj|gdpr|copyright|contract\w*)\b");
+// Worry, concern and friction short of an outright complaint.
+re!(NEGATIVE_TONE, r"(?i)\b(?:concern\w*|worr\w+|afraid|fear\w*|problem\w*|trouble\w*|unfortunate\w*|regret\w*|mess|crisis|disaster\w*|fail\w*|wrong|blame\w*|bad|worse|hate|annoy\w*|damn|hell|crap|shit|stupid|idiot\w*|sad|shame\w*|embarrass\w*|outrage\w*|risk\w*|serious\w*|critical|confus\w+|mistake\w*|hurt|damage\w*|difficult\w*|tough|attack\w*|fight\w*|warn\w*|caution\w*|doubt\w*|nervous|anxious|anxiety|dispute\w*|unfair|cheat\w*|lie|lied|lying|scam\w*|screw\w*|no way|can't believe|sarcas\w*|sucks?|pissed|upset\w*)\b");
 re!(LINK, r"(?i)\bhttps?://[^\s<>()]+|\bwww\.[^\s<>()]+");
 re!(EMAIL, r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b");
 re!(PHONE, r"(?:\+\d{1,3}[\s.-]?)?\(?\d{2,4}\)?[\s.-]\d{3,4}[\s.-]\d{3,4}\b");
 
 const MESSAGE_PATTERNS: &[Pattern] = &[
     Pattern { kind: SignalKind::Complaint, severity: Severity::High, regex: &COMPLAINT, what: "the sender is unhappy or escalating" },
-    Pattern { kind: SignalKind::Legal, severity: Severity::High, regex: &LEGAL, what: "legal or regulatory topic" },
+    Pattern { kind: SignalKind::Legal, severity: Severity::High, regex: &LEGAL_TOPIC, what: "legal or regulatory topic" },
     Pattern { kind: SignalKind::Credentials, severity: Severity::High, regex: &CREDENTIALS, what: "asks about credentials, bank or personal data" },
     Pattern { kind: SignalKind::Confidential, severity: Severity::High, regex: &CONFIDENTIAL, what: "marked confidential" },
-    Pattern { kind: SignalKind::Money, severity: Severity::Medium, regex: &MONEY, what: "money or prices are discussed" },
-    Pattern { kind: SignalKind::Deadline, severity: Severity::Medium, regex: &DEADLINE, what: "a date or deadline is involved" },
+    Pattern { kind: SignalKind::NegativeTone, severity: Severity::Medium, regex: &NEGATIVE_TONE, what: "worry, concern or friction in the tone" },
+    // Money and dates in the incoming mail are context, not risk: the risk is in
+    // what the reply says about them, which the draft patterns catch.
+    Pattern { kind: SignalKind::Money, severity: Severity::Low, regex: &MONEY, what: "money or prices are discussed" },
+    Pattern { kind: SignalKind::Deadline, severity: Severity::Low, regex: &DEADLINE, what: "a date or deadline is involved" },
+];
+
+const QUOTED_PATTERNS: &[Pattern] = &[
+    Pattern { kind: SignalKind::Legal, severity: Severity::High, regex: &LEGAL_TOPIC, what: "legal or regulatory topic" },
+    Pattern { kind: SignalKind::Confidential, severity: Severity::High, regex: &CONFIDENTIAL, what: "marked confidential" },
 ];
 
 const DRAFT_PATTERNS: &[Pattern] = &[
     Pattern { kind: SignalKind::Money, severity: Severity::High, regex: &MONEY, what: "the reply states a price, amount or payment term" },
     Pattern { kind: SignalKind::Legal, severity: Severity::High, regex: &LEGAL, what: "the reply uses legal or contractual wording" },
     Pattern { kind: SignalKind::Deadline, severity: Severity::Medium, regex: &DEADLINE, what: "the reply names a date or deadline" },
-    Pattern { kind: SignalKind::Commitment, severity: Severity::Medium, regex: &COMMITMENT, what: "the reply commits you to act" },
     Pattern { kind: SignalKind::Credentials, severity: Severity::High, regex: &CREDENTIALS, what: "the reply mentions credentials, bank or personal data" },
 ];
 
-fn scan(text: &str, patterns: &[Pattern], source: Source, out: &mut Vec<RiskSignal>) {
+/// Adds one signal per pattern that matches `text`; `offset` places the span
+/// in the larger text the signal refers to.
+fn scan(text: &str, offset: usize, patterns: &[Pattern], source: Source, prefix: &str, out: &mut Vec<RiskSignal>) {
     for p in patterns {
+        if out.iter().any(|o| o.kind == p.kind && o.source == source) {
+            continue;
+        }
         if let Some(m) = p.regex.find(text) {
             out.push(RiskSignal {
                 kind: p.kind,
                 severity: p.severity,
                 source,
-                explanation: format!("{} (\"{}\")", p.what, m.as_str().trim()),
-                span: Some((m.start(), m.end())),
+                explanation: format!("{prefix}{} (\"{}\")", p.what, m.as_str().trim()),
+                span: Some((offset + m.start(), offset + m.end())),
             });
         }
     }
@@ -166,12 +189,30 @@ fn scan(text: &str, patterns: &[Pattern], source: Source, out: &mut Vec<RiskSign
 /// Signals of the incoming message alone.
 pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
     let mut out = Vec::new();
-    let text = if msg.fresh_text.is_empty() { &msg.text } else { &msg.fresh_text };
-    scan(text, MESSAGE_PATTERNS, Source::Message, &mut out);
+    // Spans point into `msg.text`; the fresh part is scanned first so its words are quoted.
+    let (fresh, fresh_at) = match msg.text.find(msg.fresh_text.as_str()) {
+        Some(at) if !msg.fresh_text.is_empty() => (msg.fresh_text.as_str(), at),
+        _ => (msg.text.as_str(), 0),
+    };
+    scan(fresh, fresh_at, MESSAGE_PATTERNS, Source::Message, "", &mut out);
+    // Legal or confidential matter in quoted or forwarded text carries into the reply.
+    let rest = [(&msg.text[..fresh_at], 0), (&msg.text[fresh_at + fresh.len()..], fresh_at + fresh.len())];
+    for (text, at) in rest {
+        scan(text, at, QUOTED_PATTERNS, Source::Message, "quoted or forwarded text: ", &mut out);
+    }
     if let Some(s) = MESSAGE_PATTERNS.iter().find(|p| p.regex.is_match(&msg.subject)) {
         if !out.iter().any(|o| o.kind == s.kind) {
             out.push(RiskSignal { kind: s.kind, severity: s.severity, source: Source::Message, explanation: format!("subject: {}", s.what), span: None });
         }
+    }
+    for hit in crate::injection::scan(&msg.text) {
+        out.push(RiskSignal {
+            kind: SignalKind::Injection,
+            severity: Severity::High,
+            source: Source::Message,
+            explanation: format!("possible prompt injection: {} (\"{}\")", hit.what, excerpt(&msg.text[hit.span.0..hit.span.1])),
+            span: Some(hit.span),
+        });
     }
     if !ctx.known_sender {
         out.push(RiskSignal { kind: SignalKind::FirstContact, severity: Severity::Low, source: Source::Message, explanation: "first message from this sender".into(), span: None });
@@ -201,7 +242,18 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
 /// `thread_text` is everything the thread already says (for "new" links or addresses).
 pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     let mut out = Vec::new();
-    scan(&draft.body, DRAFT_PATTERNS, Source::Draft, &mut out);
+    scan(&draft.body, 0, DRAFT_PATTERNS, Source::Draft, "", &mut out);
+    for ask in crate::ask::detect(&draft.body) {
+        let sentence = excerpt(&draft.body[ask.span.0..ask.span.1]);
+        let (kind, severity, what) = match ask.kind {
+            AskKind::Commitment => (SignalKind::Commitment, Severity::Medium, "the reply commits you to act"),
+            AskKind::Request => (SignalKind::Request, Severity::Low, "the reply asks them to act"),
+        };
+        if out.iter().any(|s| s.kind == kind) {
+            continue;
+        }
+        out.push(RiskSignal { kind, severity, source: Source::Draft, explanation: format!("{what}: \"{sentence}\""), span: Some(ask.span) });
+    }
     let thread_lower = thread_text.to_lowercase();
     for (regex, kind, what) in [(&LINK, SignalKind::Link, "a link"), (&EMAIL, SignalKind::NewRecipient, "an email address"), (&PHONE, SignalKind::Link, "a phone number")] {
         for m in regex.find_iter(&draft.body) {
@@ -225,6 +277,15 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
         out.push(RiskSignal { kind: SignalKind::LowConfidence, severity: Severity::Medium, source: Source::Draft, explanation: format!("the drafter is unsure (confidence {:.2})", draft.confidence), span: None });
     }
     out
+}
+
+/// A short quotation for an explanation: at most 80 characters, on one line.
+fn excerpt(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
 }
 
 /// Combine signals into one level: any high signal makes it high, any medium
