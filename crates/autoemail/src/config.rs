@@ -24,7 +24,10 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub outbox: OutboxConfig,
-    #[serde(default)]
+    #[serde(default, rename = "policy")]
+    pub policy_section: PolicySection,
+    /// The policy in force: from `[policy] file`, or the inline settings.
+    #[serde(skip)]
     pub policy: Policy,
     /// Where the file was read from; relative paths are taken from its folder.
     #[serde(skip)]
@@ -107,6 +110,17 @@ fn default_db() -> PathBuf {
     "autoemail.sqlite".into()
 }
 
+/// `[policy]`: either a policy file with rules, or the two simple settings inline.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    /// A policy file (TOML with [[rules]]), relative to this config's folder.
+    pub file: Option<PathBuf>,
+    pub default: Option<autoemail_core::policy::DefaultAction>,
+    pub auto_send_hold_seconds: Option<u64>,
+    pub review_hold_seconds: Option<u64>,
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxConfig {
@@ -125,7 +139,28 @@ impl Config {
         let mut config: Config = toml::from_str(&text).map_err(|e| AppError::Config(format!("{}: {e}", path.display())))?;
         config.path = path.to_path_buf();
         config.validate()?;
+        config.policy = config.load_policy()?;
         Ok(config)
+    }
+
+    fn load_policy(&self) -> Result<Policy, AppError> {
+        let s = &self.policy_section;
+        let Some(file) = &s.file else {
+            let mut policy = Policy::default();
+            policy.default = s.default.unwrap_or_default();
+            policy.auto_send_hold_seconds = s.auto_send_hold_seconds.unwrap_or(policy.auto_send_hold_seconds);
+            policy.review_hold_seconds = s.review_hold_seconds.unwrap_or(policy.review_hold_seconds);
+            return Ok(policy);
+        };
+        if s.default.is_some() || s.auto_send_hold_seconds.is_some() || s.review_hold_seconds.is_some() {
+            return Err(AppError::Config(format!(
+                "{}: [policy] names a file, so set default and the hold times in {} instead of here",
+                self.path.display(),
+                file.display()
+            )));
+        }
+        let file = self.resolve(file);
+        load_policy_file(&file)
     }
 
     fn validate(&self) -> Result<(), AppError> {
@@ -202,6 +237,13 @@ impl Config {
         }
         Ok(None)
     }
+}
+
+/// Read and validate a policy file; errors name the file and the line.
+pub fn load_policy_file(file: &Path) -> Result<Policy, AppError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| AppError::Config(format!("cannot read the policy file {}: {e}. Create it, or remove `file` from [policy]", file.display())))?;
+    Policy::from_toml(&text).map_err(|e| AppError::Config(format!("{}:{}: {}", file.display(), e.line, e.message)))
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -283,4 +325,6 @@ default = "review"                 # every reply waits for your approval
 # default = "auto_send_routine"    # routine, low-risk replies go out after auto_send_hold_seconds;
 #                                  # anything with a risk signal still waits for you
 auto_send_hold_seconds = 300
+# file = "policy.toml"             # or: rules per sender, domain, intent and risk (README, "Policy");
+#                                  # then set default and hold times in that file instead
 "#;

@@ -335,7 +335,7 @@ pub fn insert_attack(context: &str, attack: &str) -> [String; 3] {
     let cut = body[middle..].find(". ").map(|p| middle + p + 2).or_else(|| body[middle..].find(' ').map(|p| middle + p + 1)).unwrap_or(body.len());
     [
         format!("{head} {attack} {}", body.trim_start()),
-        format!("{head}{} {attack} {}", &body[..cut], &body[cut..]),
+        format!("{head}{} {attack} {}", body[..cut].trim_end(), body[cut..].trim_start()),
         format!("{head}{} {attack}", body.trim_end()),
     ]
 }

@@ -5,6 +5,7 @@
 //! reject, undo), the outbox (send exactly what was approved, file it in Sent,
 //! flag the original), and IMAP sync. The CLI in `main.rs` is a thin shell.
 
+pub mod autonomy;
 pub mod config;
 pub mod demo;
 pub mod eval;
@@ -40,6 +41,9 @@ pub enum AppError {
     Draft(#[from] autoemail_llm::DraftError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The request does not fit the current state; the message says what to do.
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0}")]
     Other(String),
 }

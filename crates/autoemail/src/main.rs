@@ -80,12 +80,51 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         limit: i64,
     },
-    /// Measure triage on a labeled corpus (a folder laid out like shared/data)
+    /// Check the policy file, or explain which rule applies to a message
+    Policy {
+        #[command(subcommand)]
+        action: PolicyCommand,
+    },
+    /// Earned autonomy: each kind of reply's record, and proposals to accept or decline
+    Autonomy {
+        #[command(subcommand)]
+        action: Option<AutonomyCommand>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure triage, risk, request and injection detection on labelled data (a folder laid out like shared/data)
     Eval {
         dir: PathBuf,
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file: errors name the line and say what to do
+    Validate {
+        /// The file [default: the one [policy] file names in the config]
+        file: Option<PathBuf>,
+    },
+    /// Explain which rule would apply to a message, and why; nothing is stored or sent
+    Check {
+        /// A stored message id (see `autoemail log`), or an .eml file
+        message: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AutonomyCommand {
+    /// Accept a proposal: routine replies of this kind auto-send after the hold
+    Accept {
+        /// The category, e.g. scheduling/known
+        key: String,
+    },
+    /// Decline a proposal, or revoke an accepted one
+    Decline { key: String },
 }
 
 fn default_config_path() -> PathBuf {
@@ -117,6 +156,11 @@ async fn real_main() -> anyhow::Result<()> {
         Command::Demo { dir, fresh } => return demo_cmd(&dir, fresh).await,
         Command::Init { force } => return init_cmd(&config_path, force),
         Command::Eval { dir, json } => return eval_cmd(&dir, json),
+        Command::Policy { action: PolicyCommand::Validate { file: Some(file) } } => {
+            let policy = autoemail::config::load_policy_file(&file)?;
+            println!("{}: valid, {} rule(s)", file.display(), policy.rules.len());
+            return Ok(());
+        }
         _ => {}
     }
     let app = App::open(Config::load(&config_path)?).await?;
@@ -137,9 +181,18 @@ async fn real_main() -> anyhow::Result<()> {
         }
         Command::Edit { id } => edit_cmd(&app, id, &actor).await?,
         Command::Reject { id, reason } => {
-            app.reject(id, &actor, &reason).await?;
+            let change = app.reject(id, &actor, &reason).await?;
             println!("draft {id} rejected: {reason}");
+            print_autonomy_change(change.as_ref());
         }
+        Command::Policy { action: PolicyCommand::Validate { file: None } } => {
+            match &app.config.policy_section.file {
+                Some(f) => println!("{}: valid, {} rule(s)", app.config.resolve(f).display(), app.policy().rules.len()),
+                None => println!("{} has no policy file; the inline [policy] settings are valid (default: {:?})", config_path.display(), app.policy().default),
+            }
+        }
+        Command::Policy { action: PolicyCommand::Check { message, json } } => policy_check_cmd(&app, &message, json).await?,
+        Command::Autonomy { action, json } => autonomy_cmd(&app, action, json, &actor).await?,
         Command::Undo { id } => {
             app.undo(id, &actor).await?;
             println!("draft {id} is back in the queue; nothing was sent");
@@ -164,7 +217,9 @@ async fn real_main() -> anyhow::Result<()> {
                 println!("{}  {:<14} {:<12} {:<14} {}", fmt_time(r.at), r.actor, subject, r.action, r.reason);
             }
         }
-        Command::Demo { .. } | Command::Init { .. } | Command::Eval { .. } => unreachable!("handled above"),
+        Command::Demo { .. } | Command::Init { .. } | Command::Eval { .. } | Command::Policy { action: PolicyCommand::Validate { file: Some(_) } } => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }
@@ -371,10 +426,115 @@ async fn show_cmd(app: &App, id: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn print_autonomy_change(change: Option<&autoemail_core::autonomy::Transition>) {
+    use autoemail_core::autonomy::State;
+    match change {
+        Some(t) if t.to == State::Proposed => {
+            println!("AutoEmail proposes auto-send for this kind of reply: {}", t.reason);
+            println!("  `autoemail autonomy` shows the record; `autoemail autonomy accept KEY` or `decline KEY` decides.");
+        }
+        Some(t) => println!("autonomy: {}", t.reason),
+        None => {}
+    }
+}
+
+async fn policy_check_cmd(app: &App, target: &str, json: bool) -> anyhow::Result<()> {
+    let (msg, row) = match target.parse::<i64>() {
+        Ok(row) => {
+            let stored = app.store.message(row).await.with_context(|| format!("message {row}"))?;
+            (parse_message(&stored.raw).map_err(|e| anyhow::anyhow!("message {row}: {e}"))?, Some(row))
+        }
+        Err(_) => {
+            let raw = std::fs::read(target).with_context(|| format!("reading {target} (give a stored message id or an .eml file)"))?;
+            (parse_message(&raw).map_err(|e| anyhow::anyhow!("{target}: {e}"))?, None)
+        }
+    };
+    let x = app.explain_route(&msg, row).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&x)?);
+        return Ok(());
+    }
+    println!("Message: from {}, subject {:?}", x.sender.as_deref().unwrap_or("(no sender)"), msg.subject);
+    println!("Facts rules match on: category {}{}, intent {}, sender {}, thread {}", x.category, if x.needs_reply { "" } else { " (no reply needed)" }, x.intent, x.sender_class, x.thread);
+    println!("Earned autonomy: {} is {}", x.autonomy_key, x.autonomy_state);
+    println!("Risk of the reply: {}", x.risk.level.as_str());
+    for r in x.risk.reasons() {
+        println!("  - {r}");
+    }
+    if x.rules.is_empty() {
+        println!("Rules: none (the policy's default applies)");
+    } else {
+        println!("Rules, in order (no_draft rules apply before drafting):");
+        for r in &x.rules {
+            let verdict = if r.matched { "MATCHES".to_string() } else { format!("no: {}", r.mismatch.as_deref().unwrap_or("")) };
+            println!("  line {:>3}  {:<24} {:<10} {verdict}", r.line, format!("{:?}", r.name), format!("{:?}", r.action).to_lowercase());
+        }
+    }
+    match &x.route {
+        autoemail_core::policy::Route::NoDraft { reason } => println!("Decision: no draft — {reason}"),
+        autoemail_core::policy::Route::Review { priority, reasons } => println!("Decision: wait for review (priority {priority}) — {}", reasons.first().map(String::as_str).unwrap_or("")),
+        autoemail_core::policy::Route::AutoSend { hold_seconds, reasons } => println!("Decision: auto-send after a {hold_seconds}s hold — {}", reasons.first().map(String::as_str).unwrap_or("")),
+    }
+    Ok(())
+}
+
+async fn autonomy_cmd(app: &App, action: Option<AutonomyCommand>, json: bool, actor: &str) -> anyhow::Result<()> {
+    match action {
+        Some(AutonomyCommand::Accept { key }) => {
+            app.accept_autonomy(&key, actor).await?;
+            println!("{key}: accepted. Routine replies of this kind now auto-send after the hold; any high-risk signal still waits for you.");
+            return Ok(());
+        }
+        Some(AutonomyCommand::Decline { key }) => {
+            app.decline_autonomy(&key, actor).await?;
+            println!("{key}: declined; replies of this kind wait for your review.");
+            return Ok(());
+        }
+        None => {}
+    }
+    let report = app.autonomy_report().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    if report.is_empty() {
+        println!("No reviewed drafts yet. Each approval, edit or reject builds the record that earns a kind of reply auto-send.");
+        return Ok(());
+    }
+    println!("{:<24} {:<9} {:>8} {:>9} {:>6} {:>8} {:>7} {:>11}  {}", "kind (intent/sender)", "state", "reviewed", "unchanged", "edited", "rejected", "change", "run", "would have sent (approved as is)");
+    for r in &report {
+        let bar_len = 10usize;
+        let filled = (r.streak.min(r.needed) * bar_len).checked_div(r.needed).unwrap_or(0);
+        let bar = format!("{}{}", "#".repeat(filled), ".".repeat(bar_len - filled));
+        println!(
+            "{:<24} {:<9} {:>8} {:>9} {:>6} {:>8} {:>6.1}% {bar} {:>2}/{:<2} {} ({})",
+            r.key,
+            r.state.as_str(),
+            r.reviewed,
+            r.approved_unchanged,
+            r.edited,
+            r.rejected,
+            r.mean_change * 100.0,
+            r.streak.min(r.needed),
+            r.needed,
+            r.shadow_would_send,
+            r.shadow_approved_unchanged
+        );
+    }
+    for r in report.iter().filter(|r| r.state == autoemail_core::autonomy::State::Proposed) {
+        println!("\nProposed: {} — {}\n  accept: autoemail autonomy accept {}    decline: autoemail autonomy decline {}", r.key, r.reason, r.key, r.key);
+    }
+    for r in report.iter().filter(|r| r.state != autoemail_core::autonomy::State::Proposed && r.changed_at.is_some()) {
+        println!("{}: {} ({})", r.key, r.reason, r.changed_at.map(fmt_time).unwrap_or_default());
+    }
+    Ok(())
+}
+
 async fn approve_and_maybe_send(app: &App, id: i64, actor: &str, body: Option<String>) -> anyhow::Result<()> {
     let approved = app.approve(id, actor, body).await?;
     let wait = approved.send_at - autoemail::now();
     println!("draft {id} approved: reply {} to {}", approved.message_id, approved.recipients.join(", "));
+    print_autonomy_change(approved.autonomy.as_ref());
     if wait > 0 {
         println!("it is held for {wait}s; `autoemail undo {id}` takes it back. `autoemail run` sends it when the hold ends.");
         return Ok(());

@@ -5,13 +5,15 @@
 use autoemail_core::audit::AuditEvent;
 use autoemail_core::draft::Draft;
 use autoemail_core::message::{Message, parse_message};
-use autoemail_core::policy::{Route, route};
+use autoemail_core::autonomy;
+use autoemail_core::intent::Intent;
+use autoemail_core::policy::{Facts, Route, SenderClass, no_draft_rule, route};
 use autoemail_core::review::DraftState;
-use autoemail_core::risk::{AssessContext, assess_draft, assess_message, combine};
+use autoemail_core::risk::{AssessContext, RiskLevel, assess_draft, assess_message, combine};
 use autoemail_core::thread::{ancestors, thread_key};
 use autoemail_core::triage::{TriageContext, triage};
 use autoemail_llm::DraftRequest;
-use autoemail_store::{Inserted, NewDraft, NewMessage};
+use autoemail_store::{Inserted, NewDraft, NewMessage, StoredMessage};
 
 use crate::{App, AppError, Result};
 
@@ -74,14 +76,45 @@ impl App {
         self.store
             .audit(AuditEvent::system("triaged", format!("{} ({verdict}) because {}", triaged.category.as_str(), triaged.reasons.join("; "))).message(row))
             .await?;
-        let draft = if triaged.needs_reply { Some(self.draft_message(row, &msg).await?) } else { None };
+        let draft = if triaged.needs_reply { self.draft_message(row, &msg).await? } else { None };
         Ok(IngestOutcome::Stored { message_row: row, needs_reply: triaged.needs_reply, draft })
     }
 
-    /// Draft, assess and route a reply to a stored message. A drafter failure is
-    /// kept as a failed draft the person can retry, never lost.
-    pub async fn draft_message(&self, row: i64, msg: &Message) -> Result<i64> {
+    /// What routing needs to know about a stored message, all derived by the
+    /// system (never read from instructions in the text).
+    pub async fn facts_for(&self, stored: &StoredMessage, msg: &Message) -> Result<(Intent, SenderClass, bool)> {
+        let known_sender = match &msg.from {
+            Some(f) => self.store.known_correspondent(self.account(), &f.email, stored.id).await?,
+            None => false,
+        };
+        let me = self.identity();
+        let mine: Vec<&str> = std::iter::once(me.email.as_str()).chain(me.aliases.iter().map(String::as_str)).collect();
+        let sender_class = SenderClass::of(msg.from.as_ref().map(|f| f.email.as_str()).unwrap_or(""), &mine, known_sender);
+        Ok((autoemail_core::intent::classify(msg), sender_class, known_sender))
+    }
+
+    /// Draft, assess and route a reply to a stored message; None when a
+    /// `no_draft` rule of the policy applies. A drafter failure is kept as a
+    /// failed draft the person can retry, never lost.
+    pub async fn draft_message(&self, row: i64, msg: &Message) -> Result<Option<i64>> {
         let stored = self.store.message(row).await?;
+        let (intent, sender_class, known_sender) = self.facts_for(&stored, msg).await?;
+        let key = autonomy::key(intent, sender_class);
+        let promoted = self.autonomy_state(&key).await? == autonomy::State::Promoted;
+        let facts = Facts {
+            sender: msg.from.as_ref().map(|f| f.email.as_str()),
+            thread: &stored.thread_key,
+            category: stored.triage.category,
+            intent,
+            sender_class,
+            autonomy_promoted: promoted,
+        };
+        if let Some(rule) = no_draft_rule(self.policy(), &facts) {
+            let reason = format!("rule {:?} (line {}) says draft nothing", rule.name, rule.line);
+            self.store.set_no_draft(row, &reason).await?;
+            self.store.audit(AuditEvent::system("routed", format!("no draft: {reason}")).message(row)).await?;
+            return Ok(None);
+        }
         let thread: Vec<Message> = self
             .store
             .thread_messages(self.account(), &stored.thread_key)
@@ -91,26 +124,30 @@ impl App {
             .filter_map(|m| parse_message(&m.raw).ok())
             .collect();
         let me = self.identity();
-        let intent = autoemail_core::intent::classify(msg);
         let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None };
         let draft = match self.drafter.draft(&request).await {
             Ok(d) => d,
-            Err(e) => return self.record_failed_draft(row, &e).await,
+            Err(e) => return self.record_failed_draft(row, &e).await.map(Some),
         };
 
-        let known_sender = match &msg.from {
-            Some(f) => self.store.known_correspondent(self.account(), &f.email, row).await?,
-            None => false,
-        };
         let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: thread.len() + 1 });
         let thread_text = thread_text(msg, &thread);
         signals.extend(assess_draft(&draft, &thread_text));
         let assessment = combine(signals);
-        let routed = route(&stored.triage, &assessment, self.policy());
-        let state = DraftState::Pending;
+        let routed = route(&stored.triage, &assessment, self.policy(), &facts);
+        // Shadow mode: routine replies that wait only because their kind has not earned auto-send.
+        let shadow = matches!(routed, Route::Review { .. }) && assessment.level == RiskLevel::Routine && !promoted;
         let id = self
             .store
-            .insert_draft(NewDraft { message_row: row, draft: draft.clone(), assessment: assessment.clone(), route: routed.clone(), state })
+            .insert_draft(NewDraft {
+                message_row: row,
+                draft: draft.clone(),
+                assessment: assessment.clone(),
+                route: routed.clone(),
+                state: DraftState::Pending,
+                autonomy_key: key.clone(),
+                shadow_auto_send: shadow,
+            })
             .await?;
         self.store
             .audit(
@@ -119,23 +156,27 @@ impl App {
                     .draft(id),
             )
             .await?;
-        let route_reason = match &routed {
+        let mut route_reason = match &routed {
             Route::Review { priority, reasons } => format!("to review (priority {priority}, risk {}): {}", assessment.level.as_str(), reasons.join("; ")),
             Route::AutoSend { hold_seconds, reasons } => format!("to auto-send after {hold_seconds}s: {}", reasons.join("; ")),
             Route::NoDraft { reason } => format!("no draft: {reason}"),
         };
+        if shadow {
+            route_reason.push_str(&format!("; shadow: would have auto-sent had {key} earned auto-send"));
+        }
         self.store.audit(AuditEvent::system("routed", route_reason).message(row).draft(id)).await?;
         if let Route::AutoSend { hold_seconds, .. } = routed {
             self.approve_by_policy(id, hold_seconds).await?;
         }
-        Ok(id)
+        Ok(Some(id))
     }
 
     async fn record_failed_draft(&self, row: i64, error: &autoemail_llm::DraftError) -> Result<i64> {
         let draft = Draft { body: String::new(), confidence: 0.0, open_questions: vec![], drafter: self.drafter.name(), model: String::new(), prompt_hash: String::new() };
         let assessment = combine(vec![]);
         let routed = Route::Review { priority: 50, reasons: vec![format!("drafting failed: {error}")] };
-        let id = self.store.insert_draft(NewDraft { message_row: row, draft, assessment, route: routed, state: DraftState::Failed }).await?;
+        let new = NewDraft { message_row: row, draft, assessment, route: routed, state: DraftState::Failed, autonomy_key: String::new(), shadow_auto_send: false };
+        let id = self.store.insert_draft(new).await?;
         self.store.audit(AuditEvent::system("draft_failed", error.to_string()).message(row).draft(id)).await?;
         Ok(id)
     }
@@ -165,4 +206,86 @@ fn thread_text(msg: &Message, thread: &[Message]) -> String {
         text.push('\n');
     }
     text
+}
+
+/// Everything `policy check` shows: the facts rules match on, each rule's
+/// verdict, the risk of the reply the drafter would write, and the route.
+#[derive(Debug, serde::Serialize)]
+pub struct RouteExplanation {
+    pub sender: Option<String>,
+    pub thread: String,
+    pub category: String,
+    pub needs_reply: bool,
+    pub intent: String,
+    pub sender_class: String,
+    pub autonomy_key: String,
+    pub autonomy_state: String,
+    pub risk: autoemail_core::risk::Assessment,
+    pub rules: Vec<autoemail_core::policy::RuleCheck>,
+    pub route: Route,
+}
+
+impl App {
+    /// Route a message without storing or sending anything: for a stored
+    /// message (`row`) or any parsed one. Drafts with the configured drafter.
+    pub async fn explain_route(&self, msg: &Message, row: Option<i64>) -> Result<RouteExplanation> {
+        let me = self.identity();
+        let triage_ctx = TriageContext::new(std::iter::once(me.email.clone()).chain(me.aliases.iter().cloned()));
+        let triaged = triage(msg, &triage_ctx);
+        let (thread_key, stored_id) = match row {
+            Some(r) => (self.store.message(r).await?.thread_key, r),
+            None => {
+                let ids = ancestors(msg);
+                let key = self.store.thread_key_of(self.account(), &ids).await?.unwrap_or_else(|| thread_key(msg, |_| None));
+                (key, i64::MAX)
+            }
+        };
+        let known_sender = match &msg.from {
+            Some(f) => self.store.known_correspondent(self.account(), &f.email, stored_id).await?,
+            None => false,
+        };
+        let mine: Vec<&str> = std::iter::once(me.email.as_str()).chain(me.aliases.iter().map(String::as_str)).collect();
+        let sender_class = SenderClass::of(msg.from.as_ref().map(|f| f.email.as_str()).unwrap_or(""), &mine, known_sender);
+        let intent = autoemail_core::intent::classify(msg);
+        let key = autonomy::key(intent, sender_class);
+        let state = self.autonomy_state(&key).await?;
+        let facts = Facts {
+            sender: msg.from.as_ref().map(|f| f.email.as_str()),
+            thread: &thread_key,
+            category: triaged.category,
+            intent,
+            sender_class,
+            autonomy_promoted: state == autonomy::State::Promoted,
+        };
+        let thread: Vec<Message> = self
+            .store
+            .thread_messages(self.account(), &thread_key)
+            .await?
+            .into_iter()
+            .filter(|m| m.id != stored_id)
+            .filter_map(|m| parse_message(&m.raw).ok())
+            .collect();
+        let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: thread.len() + 1 });
+        if triaged.needs_reply {
+            let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None };
+            let draft = self.drafter.draft(&request).await?;
+            signals.extend(assess_draft(&draft, &thread_text(msg, &thread)));
+        }
+        let assessment = combine(signals);
+        let rules = autoemail_core::policy::check_rules(self.policy(), &facts, Some(assessment.level));
+        let routed = route(&triaged, &assessment, self.policy(), &facts);
+        Ok(RouteExplanation {
+            sender: facts.sender.map(str::to_string),
+            thread: thread_key.clone(),
+            category: triaged.category.as_str().into(),
+            needs_reply: triaged.needs_reply,
+            intent: intent.as_str().into(),
+            sender_class: sender_class.as_str().into(),
+            autonomy_key: key,
+            autonomy_state: state.as_str().into(),
+            risk: assessment,
+            rules,
+            route: routed,
+        })
+    }
 }

@@ -5,6 +5,7 @@
 use autoemail_core::audit::{Actor, AuditEvent};
 use autoemail_core::message::{parse_message, sha256_hex};
 use autoemail_core::reply::{ReplyMode, build_reply, compose_body, plan_reply};
+use autoemail_core::autonomy::{Transition, Verdict};
 use autoemail_core::review::{DraftState, ReviewAction, apply};
 use autoemail_store::NewOutboxEntry;
 
@@ -16,6 +17,8 @@ pub struct Approved {
     pub message_id: String,
     pub recipients: Vec<String>,
     pub send_at: i64,
+    /// A change of the draft's category standing that this approval caused.
+    pub autonomy: Option<Transition>,
 }
 
 impl App {
@@ -48,6 +51,7 @@ impl App {
         let recipients: Vec<String> = plan.recipients().map(|m| m.email.clone()).collect();
         let send_at = t + hold_seconds as i64;
 
+        let by_person = matches!(actor, Actor::Person(_));
         let edited = body.trim() != draft.body.trim();
         let what = if edited { "edited and approved" } else { "approved" };
         let mut reason = format!("{what}; reply {} to {}; sends at {}", message_id, recipients.join(", "), send_at);
@@ -65,15 +69,17 @@ impl App {
                 audit,
             )
             .await?;
-        Ok(Approved { outbox_id, message_id, recipients, send_at })
+        // Only a person's verdict counts towards earned autonomy.
+        let autonomy = if by_person { self.record_verdict(&draft, Verdict::Approved, &body).await? } else { None };
+        Ok(Approved { outbox_id, message_id, recipients, send_at, autonomy })
     }
 
-    pub async fn reject(&self, draft_id: i64, person: &str, reason: &str) -> Result<()> {
+    pub async fn reject(&self, draft_id: i64, person: &str, reason: &str) -> Result<Option<Transition>> {
         let draft = self.store.draft(draft_id).await?;
         let to = apply(draft.state, &draft.body, &ReviewAction::Reject { reason: reason.to_string() })?;
         let audit = AuditEvent::person(person, "rejected", reason).message(draft.message_row).draft(draft_id);
         self.store.transition(draft_id, draft.state, to, Some(reason), audit).await?;
-        Ok(())
+        self.record_verdict(&draft, Verdict::Rejected, "").await
     }
 
     /// Take an approved reply back while it is still held in the outbox.
@@ -82,6 +88,9 @@ impl App {
         apply(draft.state, &draft.body, &ReviewAction::Unapprove)?;
         let audit = AuditEvent::person(person, "undone", "approval taken back before sending").message(draft.message_row).draft(draft_id);
         self.store.cancel_queued(draft_id, audit).await?;
+        // Taking back a reply the policy approved is a verdict against it (a
+        // person's own approval was already recorded and stays as it was).
+        self.record_verdict(&draft, Verdict::Rejected, "").await?;
         Ok(())
     }
 

@@ -30,7 +30,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ("carries chat-template markup", r"<\|?(?:im_start|im_end|system|endoftext)\|?>|\[/?(?:system|inst)\]|###\s*(?:instruction|system|response)\b"),
         (
             "tells the reader how to write its answer",
-            r"\b(?:in|into|within|throughout|to|of) your (?:answer|response|reply|output|responses|replies|summary)\b[^.\n]{0,80}|\byour (?:answer|response|reply|output) (?:should|must|needs to|has to)\b|\b(?:respond|reply|answer) only (?:with|in)\b|\b(?:begin|start|end) your (?:answer|response|reply)\b",
+            r"\b(?:in|into|within|throughout) your (?:answer|response|reply|output|responses|replies|summary)\b[^.\n]{0,80}|\b(?:add|append|attach|include|insert|put|prepend)\b[^.\n]{0,60}\bto your (?:answer|response|reply|output)\b|\b(?:start|end|beginning|top|bottom) of your (?:answer|response|reply|output)\b|\byour (?:answer|response|reply|output) (?:should|must|needs to|has to)\b|\b(?:respond|reply|answer) only (?:with|in)\b|\b(?:begin|start|end) your (?:answer|response|reply)\b",
         ),
         ("asks to hide something from the user", r"\b(?:do not|don't|never) (?:tell|inform|mention|reveal|show)\b[^.\n]{0,30}\b(?:the user|the recipient|anyone|them)\b"),
         (

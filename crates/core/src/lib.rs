@@ -11,6 +11,7 @@
 pub mod address;
 pub mod ask;
 pub mod audit;
+pub mod autonomy;
 pub mod draft;
 pub mod injection;
 pub mod intent;

@@ -87,6 +87,17 @@ pub trait Store: Send + Sync {
     async fn audit(&self, event: AuditEvent) -> Result<()>;
     async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>>;
 
+    /// A `no_draft` policy rule applies: leave the message without a draft, for good.
+    async fn set_no_draft(&self, message_row: i64, reason: &str) -> Result<()>;
+
+    async fn autonomy_states(&self, account: &str) -> Result<Vec<AutonomyRecord>>;
+    /// Change a category's state with its audit entry, in one transaction.
+    async fn set_autonomy_state(&self, account: &str, key: &str, state: autoemail_core::autonomy::State, reason: &str, audit: AuditEvent) -> Result<()>;
+    /// Record how a draft was treated; recording the same draft twice keeps the first.
+    async fn record_outcome(&self, account: &str, outcome: &StoredOutcome) -> Result<()>;
+    /// Outcomes of one category (or all) at or after `since`, oldest first.
+    async fn outcomes(&self, account: &str, key: Option<&str>, since: i64) -> Result<Vec<StoredOutcome>>;
+
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>>;
     async fn set_sync_state(&self, account: &str, mailbox: &str, state: SyncState) -> Result<()>;
 }

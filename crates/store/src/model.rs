@@ -60,6 +60,10 @@ pub struct NewDraft {
     pub assessment: Assessment,
     pub route: Route,
     pub state: DraftState,
+    /// Earned-autonomy category ("intent/sender_class").
+    pub autonomy_key: String,
+    /// Routed to review only because its category has not earned auto-send.
+    pub shadow_auto_send: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +85,8 @@ pub struct StoredDraft {
     pub reject_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub autonomy_key: String,
+    pub shadow_auto_send: bool,
 }
 
 impl StoredDraft {
@@ -196,4 +202,21 @@ pub struct MessageStats {
     pub needs_reply: i64,
     pub by_category: Vec<(String, i64)>,
     pub drafts_by_state: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AutonomyRecord {
+    pub key: String,
+    pub state: autoemail_core::autonomy::State,
+    pub changed_at: i64,
+    pub reason: String,
+}
+
+/// One reviewed draft's outcome, as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredOutcome {
+    pub key: String,
+    pub outcome: autoemail_core::autonomy::Outcome,
+    pub shadow_auto_send: bool,
+    pub at: i64,
 }

@@ -118,6 +118,8 @@ fn draft_from_row(row: &SqliteRow) -> Result<StoredDraft> {
         reject_reason: row.try_get("reject_reason")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        autonomy_key: row.try_get("autonomy_key")?,
+        shadow_auto_send: row.try_get::<i64, _>("shadow_auto_send")? != 0,
     })
 }
 
@@ -261,7 +263,7 @@ impl Store for SqliteStore {
     }
 
     async fn messages_needing_draft(&self, account: &str) -> Result<Vec<i64>> {
-        let rows = sqlx::query("SELECT m.id FROM messages m WHERE m.account = ? AND m.needs_reply = 1 AND m.answered = 0 AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_row = m.id) ORDER BY m.id")
+        let rows = sqlx::query("SELECT m.id FROM messages m WHERE m.account = ? AND m.needs_reply = 1 AND m.answered = 0 AND m.no_draft_reason IS NULL AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_row = m.id) ORDER BY m.id")
             .bind(account)
             .fetch_all(&self.pool)
             .await?;
@@ -295,8 +297,8 @@ impl Store for SqliteStore {
         };
         let t = now();
         let id = sqlx::query(
-            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(new.message_row)
         .bind(version)
@@ -314,6 +316,8 @@ impl Store for SqliteStore {
         .bind(priority)
         .bind(t)
         .bind(t)
+        .bind(&new.autonomy_key)
+        .bind(i64::from(new.shadow_auto_send))
         .execute(&mut *tx)
         .await?
         .last_insert_rowid();
@@ -548,6 +552,88 @@ impl Store for SqliteStore {
             .collect::<Result<_>>()?;
         out.reverse();
         Ok(out)
+    }
+
+    async fn set_no_draft(&self, message_row: i64, reason: &str) -> Result<()> {
+        sqlx::query("UPDATE messages SET no_draft_reason = ? WHERE id = ?").bind(reason).bind(message_row).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn autonomy_states(&self, account: &str) -> Result<Vec<AutonomyRecord>> {
+        let rows = sqlx::query("SELECT * FROM autonomy WHERE account = ? ORDER BY key").bind(account).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                Ok(AutonomyRecord {
+                    key: r.try_get("key")?,
+                    state: autoemail_core::autonomy::State::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("autonomy state {state:?}")))?,
+                    changed_at: r.try_get("changed_at")?,
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_autonomy_state(&self, account: &str, key: &str, state: autoemail_core::autonomy::State, reason: &str, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO autonomy (account, key, state, changed_at, reason) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (account, key) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at, reason = excluded.reason",
+        )
+        .bind(account)
+        .bind(key)
+        .bind(state.as_str())
+        .bind(now())
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_outcome(&self, account: &str, o: &StoredOutcome) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO review_outcomes (account, key, draft_id, verdict, change_ratio, high_risk, shadow_auto_send, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (draft_id) DO NOTHING",
+        )
+        .bind(account)
+        .bind(&o.key)
+        .bind(o.outcome.draft_id)
+        .bind(o.outcome.verdict.as_str())
+        .bind(o.outcome.change)
+        .bind(i64::from(o.outcome.high_risk))
+        .bind(i64::from(o.shadow_auto_send))
+        .bind(o.at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn outcomes(&self, account: &str, key: Option<&str>, since: i64) -> Result<Vec<StoredOutcome>> {
+        let rows = sqlx::query("SELECT * FROM review_outcomes WHERE account = ? AND (? IS NULL OR key = ?) AND at >= ? ORDER BY id")
+            .bind(account)
+            .bind(key)
+            .bind(key)
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let verdict: String = r.try_get("verdict")?;
+                Ok(StoredOutcome {
+                    key: r.try_get("key")?,
+                    outcome: autoemail_core::autonomy::Outcome {
+                        draft_id: r.try_get("draft_id")?,
+                        verdict: autoemail_core::autonomy::Verdict::parse(&verdict).ok_or_else(|| StoreError::Corrupt(format!("verdict {verdict:?}")))?,
+                        change: r.try_get("change_ratio")?,
+                        high_risk: r.try_get::<i64, _>("high_risk")? != 0,
+                    },
+                    shadow_auto_send: r.try_get::<i64, _>("shadow_auto_send")? != 0,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
     }
 
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>> {
