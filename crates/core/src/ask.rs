@@ -74,17 +74,16 @@ static CUES: LazyLock<Vec<Cue>> = LazyLock::new(|| {
     ];
     let mut cues: Vec<Cue> = defs
         .iter()
-        .map(|(name, pat)| Cue { name, regex: Regex::new(&format!("(?i){pat}")).expect("built-in cue compiles") })
+        .map(|(name, pat)| Cue { name, regex: crate::risk::ascii_regex(&format!("(?i){pat}")) })
         .collect();
     let verbs = IMPERATIVE_VERBS;
     cues.push(Cue {
         name: "imperative",
-        regex: Regex::new(&format!(r"(?i)^\W*(?:\d+\.\s*)?(?:(?:hi|hello|dear|hey|ok|okay|also|and|so|but|then|now|just|first|finally|again|[A-Z][a-z]+)[,:\-]*\s+)?(?:{verbs})\b"))
-            .expect("built-in cue compiles"),
+        regex: crate::risk::ascii_regex(&format!(r"(?i)^\W*(?:\d+\.\s*)?(?:(?:hi|hello|dear|hey|ok|okay|also|and|so|but|then|now|just|first|finally|again|[A-Z][a-z]+)[,:\-]*\s+)?(?:{verbs})\b")),
     });
     cues.push(Cue {
         name: "if_imperative",
-        regex: Regex::new(&format!(r"(?i)^\W*(?:if|when|once|to) [^,;]{{3,80}}[,;:]\s*(?:(?:just|simply|then|please)\s+)?(?:{verbs})\b")).expect("built-in cue compiles"),
+        regex: crate::risk::ascii_regex(&format!(r"(?i)^\W*(?:if|when|once|to) [^,;]{{3,80}}[,;:]\s*(?:(?:just|simply|then|please)\s+)?(?:{verbs})\b")),
     });
     cues
 });

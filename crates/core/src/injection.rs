@@ -39,7 +39,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         ("asks the reader to change its policy or recipients", r"\b(?:change|switch|set|update)\b[^.\n]{0,20}\b(?:auto-?send|policy|recipient|reply-to|forwarding)\b[^.\n]{0,40}\b(?:to|so that)\b"),
     ];
-    defs.iter().map(|(what, pat)| Rule { what, regex: Regex::new(&format!("(?i){pat}")).expect("built-in injection rule compiles") }).collect()
+    defs.iter().map(|(what, pat)| Rule { what, regex: crate::risk::ascii_regex(&format!("(?i){pat}")) }).collect()
 });
 
 /// Every passage of `text` that reads as an instruction to an AI reader.

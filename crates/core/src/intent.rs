@@ -50,9 +50,30 @@ const REQUEST: &[&str] = &[
     "would it be possible", "i'd like", "i would like", "request",
 ];
 
-fn hits(text: &str, words: &[&str]) -> usize {
-    words.iter().filter(|w| contains_word(text, w)).count()
+/// One pass over the text per word list: how many of its words occur whole.
+/// Boundaries follow `contains_word` (any alphanumeric character joins words).
+struct WordSet(regex::RegexSet);
+
+impl WordSet {
+    fn new(words: &[&str]) -> WordSet {
+        let patterns = words.iter().map(|w| format!(r"(?:^|[^\p{{Alphabetic}}\p{{N}}]){}(?:$|[^\p{{Alphabetic}}\p{{N}}])", regex::escape(w)));
+        WordSet(regex::RegexSet::new(patterns).expect("built-in word list compiles"))
+    }
+    fn hits(&self, text: &str) -> usize {
+        self.0.matches(text).iter().count()
+    }
 }
+
+macro_rules! word_set {
+    ($name:ident, $words:expr) => {
+        static $name: std::sync::LazyLock<WordSet> = std::sync::LazyLock::new(|| WordSet::new($words));
+    };
+}
+word_set!(COMPLAINT_SET, COMPLAINT);
+word_set!(PRICE_SET, PRICE);
+word_set!(SCHEDULING_SET, SCHEDULING);
+word_set!(REQUEST_SET, REQUEST);
+word_set!(THANKS_SET, THANKS);
 
 /// Whole-word (or whole-phrase) containment on lower-cased text.
 pub fn contains_word(text: &str, word: &str) -> bool {
@@ -73,11 +94,11 @@ pub fn contains_word(text: &str, word: &str) -> bool {
 pub fn classify(msg: &Message) -> Intent {
     let body = if msg.fresh_text.trim().is_empty() { &msg.text } else { &msg.fresh_text };
     let text = format!("{}\n{}", msg.subject, body).to_lowercase();
-    let complaint = hits(&text, COMPLAINT);
-    let price = hits(&text, PRICE);
-    let scheduling = hits(&text, SCHEDULING);
-    let request = hits(&text, REQUEST);
-    let thanks = hits(&text, THANKS);
+    let complaint = COMPLAINT_SET.hits(&text);
+    let price = PRICE_SET.hits(&text);
+    let scheduling = SCHEDULING_SET.hits(&text);
+    let request = REQUEST_SET.hits(&text);
+    let thanks = THANKS_SET.hits(&text);
     let question = text.contains('?');
 
     if complaint >= 2 || (complaint >= 1 && !question && price == 0 && scheduling == 0) {
@@ -94,5 +115,20 @@ pub fn classify(msg: &Message) -> Intent {
         Intent::ThankYou
     } else {
         Intent::Information
+    }
+}
+
+#[cfg(test)]
+mod word_set_tests {
+    use super::*;
+
+    #[test]
+    fn word_sets_count_whole_words_like_contains_word() {
+        let text = "please call me; the pricing is fine. thanks!";
+        for (set, words) in [(&*PRICE_SET, PRICE), (&*SCHEDULING_SET, SCHEDULING), (&*REQUEST_SET, REQUEST), (&*THANKS_SET, THANKS)] {
+            assert_eq!(set.hits(text), words.iter().filter(|w| contains_word(text, w)).count());
+        }
+        assert_eq!(PRICE_SET.hits("price"), 1);
+        assert_eq!(PRICE_SET.hits("prices2"), 0);
     }
 }

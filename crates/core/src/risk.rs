@@ -88,8 +88,11 @@ pub struct Assessment {
 }
 
 impl Assessment {
+    /// Readable reasons, the most severe first.
     pub fn reasons(&self) -> Vec<String> {
-        self.signals.iter().map(|s| format!("{}: {}", s.severity_word(), s.explanation)).collect()
+        let mut signals: Vec<&RiskSignal> = self.signals.iter().collect();
+        signals.sort_by_key(|s| std::cmp::Reverse(s.severity));
+        signals.iter().map(|s| format!("{}: {}", s.severity_word(), s.explanation)).collect()
     }
 }
 
@@ -124,8 +127,16 @@ struct Pattern {
 
 macro_rules! re {
     ($name:ident, $pat:expr) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).expect("built-in pattern compiles"));
+        static $name: LazyLock<Regex> = LazyLock::new(|| ascii_regex($pat));
     };
+}
+
+/// Word boundaries and word characters in ASCII: Unicode `\b` stops the
+/// regex engine from using its fast DFA on non-ASCII text (10× slower here),
+/// and every keyword in these patterns is ASCII anyway.
+pub(crate) fn ascii_regex(pattern: &str) -> Regex {
+    let ascii = pattern.replace(r"\b", r"(?-u:\b)").replace(r"\w", r"(?-u:\w)");
+    Regex::new(&ascii).expect("built-in pattern compiles")
 }
 
 re!(MONEY, r"(?i)(?:[$€£¥]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds)\b|\b(?:price|pricing|quote|quotation|discount|invoice|payment terms?|refund|deposit|fee|rate card|per hour|hourly rate)\b)");
