@@ -59,7 +59,9 @@ impl App {
         let record = self.store.autonomy_states(self.account()).await?.into_iter().find(|r| &r.key == key);
         let (state, since) = record.map(|r| (r.state, r.changed_at)).unwrap_or((State::Shadow, 0));
         let since: Vec<Outcome> = self.store.outcomes(self.account(), Some(key), since).await?.into_iter().map(|o| o.outcome).collect();
-        let Some(t) = autonomy::evaluate(state, &since, &self.autonomy_bar()) else { return Ok(None) };
+        let Some(t) = autonomy::evaluate(state, &since, &self.autonomy_bar()) else {
+            return Ok(None);
+        };
         let action = match (state, t.to) {
             (_, State::Proposed) => "autonomy_proposed",
             (State::Promoted, _) => "autonomy_demoted",
@@ -88,7 +90,9 @@ impl App {
         let (to, reason, action) = match state {
             State::Proposed => (State::Declined, "declined: it will be proposed again only after a fresh full record", "autonomy_declined"),
             State::Promoted => (State::Shadow, "revoked by you: replies of this kind wait for review again", "autonomy_revoked"),
-            _ => return Err(AppError::Invalid(format!("{key} is {}: there is no proposal or promotion to decline", state.as_str()))),
+            _ => {
+                return Err(AppError::Invalid(format!("{key} is {}: there is no proposal or promotion to decline", state.as_str())));
+            }
         };
         let audit = AuditEvent::person(person, action, format!("{key}: {reason}"));
         self.store.set_autonomy_state(self.account(), key, to, reason, audit).await?;

@@ -133,9 +133,8 @@ pub struct OutboxConfig {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, AppError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            AppError::Config(format!("cannot read {}: {e}. Create one with `autoemail init` or try `autoemail demo`.", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::Config(format!("cannot read {}: {e}. Create one with `autoemail init` or try `autoemail demo`.", path.display())))?;
         let mut config: Config = toml::from_str(&text).map_err(|e| AppError::Config(format!("{}: {e}", path.display())))?;
         config.path = path.to_path_buf();
         config.validate()?;
@@ -168,14 +167,15 @@ impl Config {
             return Err(AppError::Config(format!("{}: [account] address {:?} is not an email address", self.path.display(), self.account.address)));
         }
         for (section, server) in [("imap", &self.imap), ("smtp", &self.smtp)] {
-            if let Some(s) = server {
-                if s.security == Security::None && !is_loopback(&s.host) {
-                    return Err(AppError::Config(format!(
-                        "{}: [{section}] security = \"none\" would send your password in clear text to {}; use \"tls\" or \"starttls\" (plain text is allowed only for 127.0.0.1/localhost)",
-                        self.path.display(),
-                        s.host
-                    )));
-                }
+            if let Some(s) = server
+                && s.security == Security::None
+                && !is_loopback(&s.host)
+            {
+                return Err(AppError::Config(format!(
+                    "{}: [{section}] security = \"none\" would send your password in clear text to {}; use \"tls\" or \"starttls\" (plain text is allowed only for 127.0.0.1/localhost)",
+                    self.path.display(),
+                    s.host
+                )));
             }
         }
         Ok(())

@@ -141,18 +141,16 @@ impl Report {
     }
 }
 
+/// Scores one dataset folder into the report.
+type DatasetEval = fn(&Path, Progress<'_>, &mut Report) -> std::io::Result<()>;
+
 /// Reports progress as (dataset, done, total).
 pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
 
 pub fn run(root: &Path, progress: Progress<'_>) -> Report {
     let mut report = Report::default();
-    let datasets: [(&str, fn(&Path, Progress<'_>, &mut Report) -> std::io::Result<()>); 5] = [
-        ("spamassassin", spamassassin),
-        ("enron_berkeley", enron),
-        ("parakweet", parakweet),
-        ("bipia", bipia),
-        ("llmail_benign", llmail),
-    ];
+    let datasets: [(&str, DatasetEval); 5] =
+        [("spamassassin", spamassassin), ("enron_berkeley", enron), ("parakweet", parakweet), ("bipia", bipia), ("llmail_benign", llmail)];
     for (name, eval) in datasets {
         let dir = root.join(name);
         if !dir.is_dir() {
@@ -265,7 +263,9 @@ fn enron(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std::io::Re
     let (mut logistics, mut broadcast, mut injection) = (Counts::default(), Counts::default(), Counts::default());
     for (i, id) in ids.iter().enumerate() {
         progress("enron_berkeley", i + 1, ids.len());
-        let Ok(raw) = std::fs::read(dir.join(format!("{id}.txt"))) else { continue };
+        let Ok(raw) = std::fs::read(dir.join(format!("{id}.txt"))) else {
+            continue;
+        };
         let Ok(msg) = parse_message(&raw) else {
             *report.unparseable.entry("enron_berkeley".into()).or_default() += 1;
             continue;
@@ -308,9 +308,11 @@ fn parakweet(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std::io
             counts.add(!ask::detect(sentence).is_empty(), label.trim() == "Yes");
         }
     }
-    report.rows.push(
-        Row::new("parakweet", "request or commitment detected", "Yes (request/commitment)", counts).target(Metric::Recall, true, 0.90).target(Metric::Precision, true, 0.70),
-    );
+    report.rows.push(Row::new("parakweet", "request or commitment detected", "Yes (request/commitment)", counts).target(Metric::Recall, true, 0.90).target(
+        Metric::Precision,
+        true,
+        0.70,
+    ));
     Ok(())
 }
 
@@ -351,7 +353,8 @@ fn bipia(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std::io::Re
         }
     }
     let mut attacks: Vec<(String, String)> = Vec::new();
-    for file in sorted_files(dir, |p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("text_attack_") && n.to_string_lossy().ends_with(".json")))? {
+    for file in sorted_files(dir, |p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("text_attack_") && n.to_string_lossy().ends_with(".json")))?
+    {
         let v: HashMap<String, Vec<String>> = serde_json::from_str(&std::fs::read_to_string(&file)?).map_err(std::io::Error::other)?;
         for (category, list) in v {
             attacks.extend(list.into_iter().map(|a| (category.clone(), a)));

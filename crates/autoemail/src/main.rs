@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
-#[command(name = "autoemail", version, about = "A human-in-the-loop AI email assistant: it reads your inbox, drafts replies, and sends nothing without your approval.")]
+#[command(
+    name = "autoemail",
+    version,
+    about = "A human-in-the-loop AI email assistant: it reads your inbox, drafts replies, and sends nothing without your approval."
+)]
 struct Cli {
     /// Config file [default: ~/.config/autoemail/config.toml]
     #[arg(short, long, global = true, env = "AUTOEMAIL_CONFIG")]
@@ -185,12 +189,10 @@ async fn real_main() -> anyhow::Result<()> {
             println!("draft {id} rejected: {reason}");
             print_autonomy_change(change.as_ref());
         }
-        Command::Policy { action: PolicyCommand::Validate { file: None } } => {
-            match &app.config.policy_section.file {
-                Some(f) => println!("{}: valid, {} rule(s)", app.config.resolve(f).display(), app.policy().rules.len()),
-                None => println!("{} has no policy file; the inline [policy] settings are valid (default: {:?})", config_path.display(), app.policy().default),
-            }
-        }
+        Command::Policy { action: PolicyCommand::Validate { file: None } } => match &app.config.policy_section.file {
+            Some(f) => println!("{}: valid, {} rule(s)", app.config.resolve(f).display(), app.policy().rules.len()),
+            None => println!("{} has no policy file; the inline [policy] settings are valid (default: {:?})", config_path.display(), app.policy().default),
+        },
         Command::Policy { action: PolicyCommand::Check { message, json } } => policy_check_cmd(&app, &message, json).await?,
         Command::Autonomy { action, json } => autonomy_cmd(&app, action, json, &actor).await?,
         Command::Undo { id } => {
@@ -204,10 +206,17 @@ async fn real_main() -> anyhow::Result<()> {
             println!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed);
         }
         Command::Log { id, limit } => {
-            let records = app.store.audit_log(AuditFilter { draft_id: None, message_row: match id {
-                Some(d) => Some(app.store.draft(d).await?.message_row),
-                None => None,
-            }, limit: Some(limit) }).await?;
+            let records = app
+                .store
+                .audit_log(AuditFilter {
+                    draft_id: None,
+                    message_row: match id {
+                        Some(d) => Some(app.store.draft(d).await?.message_row),
+                        None => None,
+                    },
+                    limit: Some(limit),
+                })
+                .await?;
             for r in records {
                 let subject = match (r.message_row, r.draft_id) {
                     (_, Some(d)) => format!("draft {d}"),
@@ -261,7 +270,10 @@ fn init_cmd(path: &Path, force: bool) -> anyhow::Result<()> {
 
 fn eval_cmd(dir: &Path, json: bool) -> anyhow::Result<()> {
     if !dir.is_dir() {
-        bail!("{} is not a folder; point eval at a folder laid out like shared/data (spamassassin/, enron_berkeley/, parakweet/, bipia/, llmail_benign/)", dir.display());
+        bail!(
+            "{} is not a folder; point eval at a folder laid out like shared/data (spamassassin/, enron_berkeley/, parakweet/, bipia/, llmail_benign/)",
+            dir.display()
+        );
     }
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{msg:<28} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
@@ -282,14 +294,18 @@ fn eval_cmd(dir: &Path, json: bool) -> anyhow::Result<()> {
     }
     let missed = report.missed();
     if !missed.is_empty() {
-        bail!("{} target(s) missed: {}", missed.len(), missed.iter().map(|r| format!("{} {} on {}", r.dataset, r.decision, r.label)).collect::<Vec<_>>().join("; "));
+        bail!(
+            "{} target(s) missed: {}",
+            missed.len(),
+            missed.iter().map(|r| format!("{} {} on {}", r.dataset, r.decision, r.label)).collect::<Vec<_>>().join("; ")
+        );
     }
     Ok(())
 }
 
 fn print_eval(report: &eval::Report, elapsed: std::time::Duration) {
     let pct = |v: Option<f64>| v.map(|v| format!("{:.3}", v)).unwrap_or_else(|| "-".into());
-    println!("{:<15} {:<31} {:<36} {:>6} {:>6} {:>6} {:>6} {:>6}  {}", "dataset", "decision", "label", "n", "prec", "recall", "F1", "rate", "target");
+    println!("{:<15} {:<31} {:<36} {:>6} {:>6} {:>6} {:>6} {:>6}  target", "dataset", "decision", "label", "n", "prec", "recall", "F1", "rate");
     let mut last = "";
     for r in &report.rows {
         if r.dataset != last && !last.is_empty() {
@@ -333,7 +349,11 @@ fn print_eval(report: &eval::Report, elapsed: std::time::Duration) {
 async fn import_cmd(app: &App, path: &Path) -> anyhow::Result<()> {
     let source = autoemail_mail::import::open(path).with_context(|| format!("opening {}", path.display()))?;
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(source.len as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("importing [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("importing [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
     let (mut parsed, mut new, mut duplicates, mut drafted) = (0, 0, 0, 0);
     let mut skipped: Vec<(String, String)> = Vec::new();
     for item in source {
@@ -455,7 +475,14 @@ async fn policy_check_cmd(app: &App, target: &str, json: bool) -> anyhow::Result
         return Ok(());
     }
     println!("Message: from {}, subject {:?}", x.sender.as_deref().unwrap_or("(no sender)"), msg.subject);
-    println!("Facts rules match on: category {}{}, intent {}, sender {}, thread {}", x.category, if x.needs_reply { "" } else { " (no reply needed)" }, x.intent, x.sender_class, x.thread);
+    println!(
+        "Facts rules match on: category {}{}, intent {}, sender {}, thread {}",
+        x.category,
+        if x.needs_reply { "" } else { " (no reply needed)" },
+        x.intent,
+        x.sender_class,
+        x.thread
+    );
     println!("Earned autonomy: {} is {}", x.autonomy_key, x.autonomy_state);
     println!("Risk of the reply: {}", x.risk.level.as_str());
     for r in x.risk.reasons() {
@@ -471,9 +498,15 @@ async fn policy_check_cmd(app: &App, target: &str, json: bool) -> anyhow::Result
         }
     }
     match &x.route {
-        autoemail_core::policy::Route::NoDraft { reason } => println!("Decision: no draft — {reason}"),
-        autoemail_core::policy::Route::Review { priority, reasons } => println!("Decision: wait for review (priority {priority}) — {}", reasons.first().map(String::as_str).unwrap_or("")),
-        autoemail_core::policy::Route::AutoSend { hold_seconds, reasons } => println!("Decision: auto-send after a {hold_seconds}s hold — {}", reasons.first().map(String::as_str).unwrap_or("")),
+        autoemail_core::policy::Route::NoDraft { reason } => {
+            println!("Decision: no draft — {reason}")
+        }
+        autoemail_core::policy::Route::Review { priority, reasons } => {
+            println!("Decision: wait for review (priority {priority}) — {}", reasons.first().map(String::as_str).unwrap_or(""))
+        }
+        autoemail_core::policy::Route::AutoSend { hold_seconds, reasons } => {
+            println!("Decision: auto-send after a {hold_seconds}s hold — {}", reasons.first().map(String::as_str).unwrap_or(""))
+        }
     }
     Ok(())
 }
@@ -501,7 +534,10 @@ async fn autonomy_cmd(app: &App, action: Option<AutonomyCommand>, json: bool, ac
         println!("No reviewed drafts yet. Each approval, edit or reject builds the record that earns a kind of reply auto-send.");
         return Ok(());
     }
-    println!("{:<24} {:<9} {:>8} {:>9} {:>6} {:>8} {:>7} {:>11}  {}", "kind (intent/sender)", "state", "reviewed", "unchanged", "edited", "rejected", "change", "run", "would have sent (approved as is)");
+    println!(
+        "{:<24} {:<9} {:>8} {:>9} {:>6} {:>8} {:>7} {:>11}  would have sent (approved as is)",
+        "kind (intent/sender)", "state", "reviewed", "unchanged", "edited", "rejected", "change", "run"
+    );
     for r in &report {
         let bar_len = 10usize;
         let filled = (r.streak.min(r.needed) * bar_len).checked_div(r.needed).unwrap_or(0);
@@ -557,7 +593,13 @@ async fn edit_cmd(app: &App, id: i64, actor: &str) -> anyhow::Result<()> {
     let dir = std::env::temp_dir();
     let file = dir.join(format!("autoemail-draft-{id}.txt"));
     write_private(&file, &d.body)?;
-    let status = std::process::Command::new("sh").arg("-c").arg(format!("{editor} \"$1\"")).arg("sh").arg(&file).status().with_context(|| format!("starting {editor}"))?;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&file)
+        .status()
+        .with_context(|| format!("starting {editor}"))?;
     if !status.success() {
         bail!("{editor} exited with {status}; the draft is unchanged");
     }

@@ -59,7 +59,7 @@ fn backoff_seconds(attempts: i64, jitter_seed: i64) -> i64 {
 
 impl App {
     /// Send everything due now and file what was sent. Returns what happened.
-    pub async fn deliver_due(&self, sender: &dyn MailSender, mut filer: Option<&mut ImapFiler>) -> Result<DeliveryReport> {
+    pub async fn deliver_due(&self, sender: &dyn MailSender, filer: Option<&mut ImapFiler>) -> Result<DeliveryReport> {
         let mut report = DeliveryReport::default();
         while let Some(item) = self.store.claim_due(now()).await? {
             match sender.send(&item.envelope_from, &item.recipients, &item.raw).await {
@@ -71,17 +71,26 @@ impl App {
                 Err(e) if e.is_transient() && item.attempts < MAX_ATTEMPTS => {
                     let wait = backoff_seconds(item.attempts, item.id ^ now());
                     let reason = format!("attempt {} failed, retrying in {wait}s: {e}", item.attempts);
-                    self.store.mark_retry(item.id, &e.to_string(), now() + wait, AuditEvent::system("send_retry", reason).message(item.original_row).draft(item.draft_id)).await?;
+                    self.store
+                        .mark_retry(
+                            item.id,
+                            &e.to_string(),
+                            now() + wait,
+                            AuditEvent::system("send_retry", reason).message(item.original_row).draft(item.draft_id),
+                        )
+                        .await?;
                     report.retried += 1;
                 }
                 Err(e) => {
                     let reason = format!("gave up after {} attempt(s); back to you: {e}", item.attempts);
-                    self.store.mark_failed(item.id, &e.to_string(), AuditEvent::system("send_failed", reason).message(item.original_row).draft(item.draft_id)).await?;
+                    self.store
+                        .mark_failed(item.id, &e.to_string(), AuditEvent::system("send_failed", reason).message(item.original_row).draft(item.draft_id))
+                        .await?;
                     report.failed += 1;
                 }
             }
         }
-        report.filed = self.file_sent(filer.as_deref_mut()).await?;
+        report.filed = self.file_sent(filer).await?;
         Ok(report)
     }
 

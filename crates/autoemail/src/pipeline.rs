@@ -3,10 +3,10 @@
 //! written to the audit log with its reasons.
 
 use autoemail_core::audit::AuditEvent;
-use autoemail_core::draft::Draft;
-use autoemail_core::message::{Message, parse_message};
 use autoemail_core::autonomy;
+use autoemail_core::draft::Draft;
 use autoemail_core::intent::Intent;
+use autoemail_core::message::{Message, parse_message};
 use autoemail_core::policy::{Facts, Route, SenderClass, no_draft_rule, route};
 use autoemail_core::review::DraftState;
 use autoemail_core::risk::{AssessContext, RiskLevel, assess_draft, assess_message, combine};
@@ -151,9 +151,12 @@ impl App {
             .await?;
         self.store
             .audit(
-                AuditEvent::system("drafted", format!("by {} ({}), intent {}, confidence {:.2}", draft.drafter, draft.model, intent.as_str(), draft.confidence))
-                    .message(row)
-                    .draft(id),
+                AuditEvent::system(
+                    "drafted",
+                    format!("by {} ({}), intent {}, confidence {:.2}", draft.drafter, draft.model, intent.as_str(), draft.confidence),
+                )
+                .message(row)
+                .draft(id),
             )
             .await?;
         let mut route_reason = match &routed {
@@ -172,10 +175,18 @@ impl App {
     }
 
     async fn record_failed_draft(&self, row: i64, error: &autoemail_llm::DraftError) -> Result<i64> {
-        let draft = Draft { body: String::new(), confidence: 0.0, open_questions: vec![], drafter: self.drafter.name(), model: String::new(), prompt_hash: String::new() };
+        let draft = Draft {
+            body: String::new(),
+            confidence: 0.0,
+            open_questions: vec![],
+            drafter: self.drafter.name(),
+            model: String::new(),
+            prompt_hash: String::new(),
+        };
         let assessment = combine(vec![]);
         let routed = Route::Review { priority: 50, reasons: vec![format!("drafting failed: {error}")] };
-        let new = NewDraft { message_row: row, draft, assessment, route: routed, state: DraftState::Failed, autonomy_key: String::new(), shadow_auto_send: false };
+        let new =
+            NewDraft { message_row: row, draft, assessment, route: routed, state: DraftState::Failed, autonomy_key: String::new(), shadow_auto_send: false };
         let id = self.store.insert_draft(new).await?;
         self.store.audit(AuditEvent::system("draft_failed", error.to_string()).message(row).draft(id)).await?;
         Ok(id)

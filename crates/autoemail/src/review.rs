@@ -3,9 +3,9 @@
 //! Approving builds the exact reply bytes once; the outbox sends those bytes.
 
 use autoemail_core::audit::{Actor, AuditEvent};
+use autoemail_core::autonomy::{Transition, Verdict};
 use autoemail_core::message::{parse_message, sha256_hex};
 use autoemail_core::reply::{ReplyMode, build_reply, compose_body, plan_reply};
-use autoemail_core::autonomy::{Transition, Verdict};
 use autoemail_core::review::{DraftState, ReviewAction, apply};
 use autoemail_store::NewOutboxEntry;
 
@@ -59,13 +59,27 @@ impl App {
             reason.push_str(&format!("; {} changed", change_summary(&draft.body, &body)));
         }
         reason.push_str(&format!("; sha256 {}", &sha256_hex(&raw)[..16]));
-        let audit = AuditEvent { actor, action: if edited { "edit_approved".into() } else { "approved".into() }, message_id: Some(stored.id), draft_id: Some(draft_id), reason };
+        let audit = AuditEvent {
+            actor,
+            action: if edited { "edit_approved".into() } else { "approved".into() },
+            message_id: Some(stored.id),
+            draft_id: Some(draft_id),
+            reason,
+        };
         let outbox_id = self
             .store
             .approve(
                 draft_id,
                 &body,
-                NewOutboxEntry { account: self.account().to_string(), rfc_message_id: message_id.clone(), raw, envelope_from: me.email.clone(), recipients: recipients.clone(), not_before: send_at, original_row: stored.id },
+                NewOutboxEntry {
+                    account: self.account().to_string(),
+                    rfc_message_id: message_id.clone(),
+                    raw,
+                    envelope_from: me.email.clone(),
+                    recipients: recipients.clone(),
+                    not_before: send_at,
+                    original_row: stored.id,
+                },
                 audit,
             )
             .await?;

@@ -50,7 +50,8 @@ impl App {
         let mut last_uid = match self.store.sync_state(account, mailbox).await? {
             Some(s) if s.uidvalidity == status.uidvalidity => s.last_uid,
             Some(s) => {
-                let why = format!("{mailbox} UIDVALIDITY changed from {} to {}: resyncing (stored messages are not duplicated)", s.uidvalidity, status.uidvalidity);
+                let why =
+                    format!("{mailbox} UIDVALIDITY changed from {} to {}: resyncing (stored messages are not duplicated)", s.uidvalidity, status.uidvalidity);
                 tracing::warn!("{why}");
                 self.store.audit(AuditEvent::system("resync", why)).await?;
                 0
@@ -65,7 +66,11 @@ impl App {
         }
         let bar = if progress && uids.len() > 1 {
             let bar = ProgressBar::new(uids.len() as u64);
-            bar.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+            bar.set_style(
+                ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
             bar.set_message(format!("syncing {mailbox}"));
             bar
         } else {
@@ -120,7 +125,9 @@ impl App {
                 let mut filer = ImapFiler::new(imap);
                 loop {
                     match app.deliver_due(sender.as_ref(), Some(&mut filer)).await {
-                        Ok(r) if r.sent + r.failed + r.filed > 0 => tracing::info!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed),
+                        Ok(r) if r.sent + r.failed + r.filed > 0 => {
+                            tracing::info!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed)
+                        }
                         Ok(_) => {}
                         Err(e) => tracing::warn!("outbox: {e}"),
                     }
@@ -138,7 +145,10 @@ impl App {
                 loop {
                     let report = self.sync_mailbox(&mut client, &mailbox, options.progress && first).await?;
                     if first {
-                        println!("initial sync of {mailbox}: {} fetched, {} new, {} drafted; watching for new mail (IDLE)", report.fetched, report.new, report.drafted);
+                        println!(
+                            "initial sync of {mailbox}: {} fetched, {} new, {} drafted; watching for new mail (IDLE)",
+                            report.fetched, report.new, report.drafted
+                        );
                         first = false;
                     } else if report.new > 0 {
                         tracing::info!("{} new message(s), {} drafted", report.new, report.drafted);

@@ -21,7 +21,12 @@ async fn demo_inbox_review_and_send() {
 
     let queue = app.store.queue().await.unwrap();
     let subjects: Vec<&str> = queue.iter().map(|q| q.subject.as_str()).collect();
-    for never in ["CONGRATULATIONS!!! YOU HAVE BEEN SELECTED", "This week: 12 type trends for 2027", "Automatic reply: Invoice 2026-118", "Undelivered Mail Returned to Sender"] {
+    for never in [
+        "CONGRATULATIONS!!! YOU HAVE BEEN SELECTED",
+        "This week: 12 type trends for 2027",
+        "Automatic reply: Invoice 2026-118",
+        "Undelivered Mail Returned to Sender",
+    ] {
         assert!(!subjects.contains(&never), "{never} should get no draft");
     }
     // Most urgent first.

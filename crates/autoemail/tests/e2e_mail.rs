@@ -77,7 +77,9 @@ async fn search_other(c: &mut ImapClient, header: &str, value: &str) -> Vec<u32>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inbox_to_approved_reply_through_real_servers() {
-    let Some(((imap_host, imap_port), (smtp_host, smtp_port))) = peers() else { return };
+    let Some(((imap_host, imap_port), (smtp_host, smtp_port))) = peers() else {
+        return;
+    };
     autoemail_mail::tls::install_crypto_provider();
     let nonce = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
     let tmp = tempfile::tempdir().unwrap();
@@ -133,7 +135,15 @@ hold_seconds = 2
     let raw = format!(
         "From: Bob Builder <bob@example.test>\r\nTo: Alice Example <alice@example.test>\r\nCc: Carol <carol@example.test>\r\nSubject: {subject}\r\nMessage-ID: <{original_id}>\r\nDate: Tue, 24 Nov 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Alice,\r\n\r\nthanks for the kick-off yesterday, it was great to meet you.\r\n\r\nBob\r\n"
     );
-    let smtp = SmtpSender::new(&SmtpConfig { host: smtp_host.clone(), port: smtp_port, security: Security::None, username: None, password: None, timeout: Duration::from_secs(10) }).unwrap();
+    let smtp = SmtpSender::new(&SmtpConfig {
+        host: smtp_host.clone(),
+        port: smtp_port,
+        security: Security::None,
+        username: None,
+        password: None,
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
     smtp.send("bob@example.test", &["alice@example.test".to_string()], raw.as_bytes()).await.expect("deliver through Postfix");
 
     // The daemon picks it up through IDLE and drafts a reply.

@@ -88,7 +88,9 @@ async fn policy_rules_route_and_explain() {
     assert_eq!(app.store.draft(outside).await.unwrap().state, DraftState::Pending);
 
     // A colleague's thanks that also raises a legal matter is high risk: it waits, whatever the rule says.
-    let legal = ingest(&app, &mail(4, "Ann <ann@northwind.example>", "Thanks", "Thanks for the help! Our attorney says the contract breach needs a look.")).await.unwrap();
+    let legal = ingest(&app, &mail(4, "Ann <ann@northwind.example>", "Thanks", "Thanks for the help! Our attorney says the contract breach needs a look."))
+        .await
+        .unwrap();
     let d = app.store.draft(legal).await.unwrap();
     assert_eq!(d.state, DraftState::Pending);
     assert_eq!(d.assessment.level.as_str(), "high");

@@ -7,6 +7,7 @@
 //! 1. parsing alone (the baseline every other step is measured against);
 //! 2. parse + triage + intent + message risk (with injection and request detection);
 //! 3. draft risk on a typical reply.
+//!
 //! Prints the median of 5 runs of each, and what that means for a mailbox.
 
 use std::path::{Path, PathBuf};
@@ -22,16 +23,19 @@ fn data_dir() -> PathBuf {
 }
 
 fn load(dir: &Path, out: &mut Vec<Vec<u8>>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     paths.sort();
     for p in paths {
         if p.is_dir() {
             load(&p, out);
-        } else if !p.extension().is_some_and(|e| e == "cats" || e == "csv") && !p.ends_with("categories.txt") {
-            if let Ok(b) = std::fs::read(&p) {
-                out.push(b);
-            }
+        } else if !p.extension().is_some_and(|e| e == "cats" || e == "csv")
+            && !p.ends_with("categories.txt")
+            && let Ok(b) = std::fs::read(&p)
+        {
+            out.push(b);
         }
     }
 }
@@ -80,13 +84,21 @@ fn main() {
     if std::env::var_os("BENCH_STAGES").is_some() {
         let msgs: Vec<_> = corpus.iter().filter_map(|r| parse_message(r).ok()).collect();
         let stage = |name: &str, f: &dyn Fn(&autoemail_core::Message)| {
-            let r = median_rate(3, msgs.len(), || msgs.iter().for_each(|m| f(m)));
+            let r = median_rate(3, msgs.len(), || msgs.iter().for_each(f));
             println!("  stage {name:<12} {r:>9.0}/s");
         };
-        stage("triage", &|m| { std::hint::black_box(triage(m, &ctx)); });
-        stage("intent", &|m| { std::hint::black_box(autoemail_core::intent::classify(m)); });
-        stage("injection", &|m| { std::hint::black_box(autoemail_core::injection::scan(&m.text)); });
-        stage("message risk", &|m| { std::hint::black_box(assess_message(m, &AssessContext { known_sender: true, thread_len: 1 })); });
+        stage("triage", &|m| {
+            std::hint::black_box(triage(m, &ctx));
+        });
+        stage("intent", &|m| {
+            std::hint::black_box(autoemail_core::intent::classify(m));
+        });
+        stage("injection", &|m| {
+            std::hint::black_box(autoemail_core::injection::scan(&m.text));
+        });
+        stage("message risk", &|m| {
+            std::hint::black_box(assess_message(m, &AssessContext { known_sender: true, thread_len: 1 }));
+        });
     }
     let draft = Draft {
         body: "Hi Dana,\n\nThanks for the update. I'll send the signed copy by Friday, and we can go over the invoice on our call.\nCould you confirm the delivery address?\n\nBest,\nSam".into(),

@@ -20,17 +20,15 @@ fn main() {
     let output = args.next().unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/data/ask_model.tsv").into());
     let raw = std::fs::read(&input).unwrap_or_else(|e| panic!("cannot read {input}: {e}"));
     let text = String::from_utf8_lossy(&raw);
-    let examples: Vec<Example<'_>> = text
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(label, sentence)| Example { text: sentence, asks: label.trim() == "Yes" })
-        .collect();
+    let examples: Vec<Example<'_>> =
+        text.lines().filter_map(|l| l.split_once('\t')).map(|(label, sentence)| Example { text: sentence, asks: label.trim() == "Yes" }).collect();
     eprintln!("{} sentences, {} labelled Yes", examples.len(), examples.iter().filter(|e| e.asks).count());
 
     // Out-of-fold scores: each sentence scored by a model that did not see it.
     let mut scored: Vec<(f64, bool)> = Vec::new();
     for fold in 0..FOLDS {
-        let train_set: Vec<Example<'_>> = examples.iter().enumerate().filter(|(i, _)| i % FOLDS != fold).map(|(_, e)| Example { text: e.text, asks: e.asks }).collect();
+        let train_set: Vec<Example<'_>> =
+            examples.iter().enumerate().filter(|(i, _)| i % FOLDS != fold).map(|(_, e)| Example { text: e.text, asks: e.asks }).collect();
         let model = train(&train_set, MIN_COUNT, SEED);
         for e in examples.iter().skip(fold).step_by(FOLDS) {
             let s = model.score(&autoemail_core::ask::features(e.text));
@@ -43,7 +41,11 @@ fn main() {
     let (mut tp, mut fp) = (0.0, 0.0);
     let mut chosen = (f64::NAN, 0.0, 0.0);
     for (s, y) in &scored {
-        if *y { tp += 1.0 } else { fp += 1.0 }
+        if *y {
+            tp += 1.0
+        } else {
+            fp += 1.0
+        }
         let recall = tp / positives;
         if recall >= RECALL_TARGET {
             chosen = (*s, tp / (tp + fp), recall);

@@ -12,9 +12,7 @@ pub struct Mailbox {
 
 impl Mailbox {
     pub fn new(name: Option<&str>, email: &str) -> Self {
-        let name = name
-            .map(|n| n.trim().trim_matches('"').trim().to_string())
-            .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(email));
+        let name = name.map(|n| n.trim().trim_matches('"').trim().to_string()).filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(email));
         Mailbox { name, email: normalize_email(email) }
     }
 
@@ -61,7 +59,9 @@ pub fn normalize_email(email: &str) -> String {
 /// A syntactically plausible address: one `@`, a non-empty local part and a dotted
 /// or bracketed domain, no whitespace or control characters.
 pub fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else { return false };
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.is_empty()
         && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';')

@@ -66,20 +66,25 @@ static CUES: LazyLock<Vec<Cue>> = LazyLock::new(|| {
         ("happy_to", r"\b(?:happy|glad|available) to\b|\bi'?m available\b"),
         ("meeting", r"\b(?:discuss\w*|schedul\w+|meet(?:ing)?|call|lunch|dinner|coffee|conference call)\b"),
         ("follow_up", r"\bfollow(?:ing)? up\b|\bcatch up\b|\bget together\b|\bget back to\b"),
-        ("time", r"\b(?:today|tomorrow|tonight|next week|this week|asap|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?\s?(?:am|pm))\b"),
+        (
+            "time",
+            r"\b(?:today|tomorrow|tonight|next week|this week|asap|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(?::\d\d)?\s?(?:am|pm))\b",
+        ),
         ("promo", r"\b(?:free|offer|deal|sale|discount|save|win|shop|app store|subscribe|unsubscribe|click|\$link|coupon|trial|promo)\b"),
-        ("boilerplate", r"\b(?:unsubscribe|address book|white ?list|safe sender|opt[- ]?out|privacy policy|intended recipient|named addressee|receiving this)\b"),
+        (
+            "boilerplate",
+            r"\b(?:unsubscribe|address book|white ?list|safe sender|opt[- ]?out|privacy policy|intended recipient|named addressee|receiving this)\b",
+        ),
         ("you", r"\byou\b|\byour\b"),
         ("first_person", r"^\s*(?:i|we)\b"),
     ];
-    let mut cues: Vec<Cue> = defs
-        .iter()
-        .map(|(name, pat)| Cue { name, regex: crate::risk::ascii_regex(&format!("(?i){pat}")) })
-        .collect();
+    let mut cues: Vec<Cue> = defs.iter().map(|(name, pat)| Cue { name, regex: crate::risk::ascii_regex(&format!("(?i){pat}")) }).collect();
     let verbs = IMPERATIVE_VERBS;
     cues.push(Cue {
         name: "imperative",
-        regex: crate::risk::ascii_regex(&format!(r"(?i)^\W*(?:\d+\.\s*)?(?:(?:hi|hello|dear|hey|ok|okay|also|and|so|but|then|now|just|first|finally|again|[A-Z][a-z]+)[,:\-]*\s+)?(?:{verbs})\b")),
+        regex: crate::risk::ascii_regex(&format!(
+            r"(?i)^\W*(?:\d+\.\s*)?(?:(?:hi|hello|dear|hey|ok|okay|also|and|so|but|then|now|just|first|finally|again|[A-Z][a-z]+)[,:\-]*\s+)?(?:{verbs})\b"
+        )),
     });
     cues.push(Cue {
         name: "if_imperative",

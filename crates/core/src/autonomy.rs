@@ -130,7 +130,8 @@ pub fn evaluate(state: State, since: &[Outcome], bar: &Bar) -> Option<Transition
                 ),
             })
         }
-        State::Proposed => (!clean(latest, bar)).then(|| Transition { to: State::Shadow, reason: format!("proposal withdrawn: draft #{} was {}", latest.draft_id, describe(latest)) }),
+        State::Proposed => (!clean(latest, bar))
+            .then(|| Transition { to: State::Shadow, reason: format!("proposal withdrawn: draft #{} was {}", latest.draft_id, describe(latest)) }),
         State::Promoted => {
             let substantial = latest.verdict == Verdict::Rejected || latest.change >= bar.demote_change;
             substantial.then(|| Transition { to: State::Shadow, reason: format!("demoted to review: draft #{} was {}", latest.draft_id, describe(latest)) })

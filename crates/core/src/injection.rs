@@ -26,18 +26,27 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             r"\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(?:previous|prior|above|earlier|all|any|your|the|these|those)\b[^.\n]{0,20}\b(?:instructions?|prompts?|rules|directions|guidelines|directives)\b",
         ),
         ("speaks of a system or developer prompt", r"\b(?:system|developer|hidden) (?:prompt|instructions?)\b|\bnew instructions?\s*:"),
-        ("addresses an AI assistant", r"\byou are (?:now|no longer)\b|\b(?:as|dear|attention|hey) (?:an? )?(?:ai|llm|language model|email assistant|ai assistant|assistant)\b|\b(?:ai|llm|email) assistant\b"),
+        (
+            "addresses an AI assistant",
+            r"\byou are (?:now|no longer)\b|\b(?:as|dear|attention|hey) (?:an? )?(?:ai|llm|language model|email assistant|ai assistant|assistant)\b|\b(?:ai|llm|email) assistant\b",
+        ),
         ("carries chat-template markup", r"<\|?(?:im_start|im_end|system|endoftext)\|?>|\[/?(?:system|inst)\]|###\s*(?:instruction|system|response)\b"),
         (
             "tells the reader how to write its answer",
             r"\b(?:in|into|within|throughout) your (?:answer|response|reply|output|responses|replies|summary)\b[^.\n]{0,80}|\b(?:add|append|attach|include|insert|put|prepend)\b[^.\n]{0,60}\bto your (?:answer|response|reply|output)\b|\b(?:start|end|beginning|top|bottom) of your (?:answer|response|reply|output)\b|\byour (?:answer|response|reply|output) (?:should|must|needs to|has to)\b|\b(?:respond|reply|answer) only (?:with|in)\b|\b(?:begin|start|end) your (?:answer|response|reply)\b",
         ),
-        ("asks to hide something from the user", r"\b(?:do not|don't|never) (?:tell|inform|mention|reveal|show)\b[^.\n]{0,30}\b(?:the user|the recipient|anyone|them)\b"),
+        (
+            "asks to hide something from the user",
+            r"\b(?:do not|don't|never) (?:tell|inform|mention|reveal|show)\b[^.\n]{0,30}\b(?:the user|the recipient|anyone|them)\b",
+        ),
         (
             "asks to forward or disclose other mail",
             r"\b(?:forward|send|copy|bcc|leak|exfiltrate|share)\b[^.\n]{0,30}\b(?:all|every|each|other|previous|recent|these|the user's|their)\b[^.\n]{0,30}\b(?:emails?|messages?|mails?|correspondence|inbox|conversations?|contacts|passwords?|credentials)\b[^.\n]{0,40}\bto\b",
         ),
-        ("asks the reader to change its policy or recipients", r"\b(?:change|switch|set|update)\b[^.\n]{0,20}\b(?:auto-?send|policy|recipient|reply-to|forwarding)\b[^.\n]{0,40}\b(?:to|so that)\b"),
+        (
+            "asks the reader to change its policy or recipients",
+            r"\b(?:change|switch|set|update)\b[^.\n]{0,20}\b(?:auto-?send|policy|recipient|reply-to|forwarding)\b[^.\n]{0,40}\b(?:to|so that)\b",
+        ),
     ];
     defs.iter().map(|(what, pat)| Rule { what, regex: crate::risk::ascii_regex(&format!("(?i){pat}")) }).collect()
 });

@@ -32,22 +32,65 @@ impl Intent {
 }
 
 const COMPLAINT: &[&str] = &[
-    "disappointed", "unacceptable", "complaint", "frustrated", "frustrating", "angry", "terrible", "awful",
-    "worst", "refund", "still not", "never received", "not happy", "unhappy", "poor service", "broken",
-    "doesn't work", "does not work", "escalate", "cancel my", "ridiculous", "waste of",
+    "disappointed",
+    "unacceptable",
+    "complaint",
+    "frustrated",
+    "frustrating",
+    "angry",
+    "terrible",
+    "awful",
+    "worst",
+    "refund",
+    "still not",
+    "never received",
+    "not happy",
+    "unhappy",
+    "poor service",
+    "broken",
+    "doesn't work",
+    "does not work",
+    "escalate",
+    "cancel my",
+    "ridiculous",
+    "waste of",
 ];
-const PRICE: &[&str] = &[
-    "price", "pricing", "quote", "quotation", "how much", "cost", "rates", "discount", "estimate", "invoice",
-    "fee", "fees", "budget", "per unit", "tariff",
-];
+const PRICE: &[&str] =
+    &["price", "pricing", "quote", "quotation", "how much", "cost", "rates", "discount", "estimate", "invoice", "fee", "fees", "budget", "per unit", "tariff"];
 const SCHEDULING: &[&str] = &[
-    "meeting", "meet", "call", "schedule", "reschedule", "available", "availability", "calendar", "appointment",
-    "slot", "catch up", "catch-up", "next week", "tomorrow", "this week", "zoom", "teams invite",
+    "meeting",
+    "meet",
+    "call",
+    "schedule",
+    "reschedule",
+    "available",
+    "availability",
+    "calendar",
+    "appointment",
+    "slot",
+    "catch up",
+    "catch-up",
+    "next week",
+    "tomorrow",
+    "this week",
+    "zoom",
+    "teams invite",
 ];
 const THANKS: &[&str] = &["thank you", "thanks", "much appreciated", "grateful"];
 const REQUEST: &[&str] = &[
-    "could you", "can you", "would you", "please", "i need", "we need", "let me know", "send me", "kindly",
-    "would it be possible", "i'd like", "i would like", "request",
+    "could you",
+    "can you",
+    "would you",
+    "please",
+    "i need",
+    "we need",
+    "let me know",
+    "send me",
+    "kindly",
+    "would it be possible",
+    "i'd like",
+    "i would like",
+    "request",
 ];
 
 /// One pass over the text per word list: how many of its words occur whole.

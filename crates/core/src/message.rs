@@ -134,10 +134,7 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
             _ => None,
         }),
         attachments: Vec::new(),
-        headers: parsed
-            .headers_raw()
-            .map(|(name, value)| (name.to_string(), collapse_whitespace(value)))
-            .collect(),
+        headers: parsed.headers_raw().map(|(name, value)| (name.to_string(), collapse_whitespace(value))).collect(),
         warnings: Vec::new(),
         size: raw.len(),
         raw_sha256,
@@ -245,7 +242,9 @@ fn raw_header_value(raw: &[u8], name: &str) -> Option<Vec<u8>> {
         if line.is_empty() {
             return None;
         }
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
         if !line[..colon].eq_ignore_ascii_case(name.as_bytes()) {
             continue;
         }
@@ -264,10 +263,10 @@ fn raw_header_value(raw: &[u8], name: &str) -> Option<Vec<u8>> {
 }
 
 fn strip_mbox_from_line(raw: &[u8]) -> &[u8] {
-    if raw.starts_with(b"From ") {
-        if let Some(pos) = raw.iter().position(|&b| b == b'\n') {
-            return &raw[pos + 1..];
-        }
+    if raw.starts_with(b"From ")
+        && let Some(pos) = raw.iter().position(|&b| b == b'\n')
+    {
+        return &raw[pos + 1..];
     }
     raw
 }

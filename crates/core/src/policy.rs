@@ -101,9 +101,31 @@ impl SenderClass {
 
 /// Sharing one of these domains says nothing about being colleagues.
 const PUBLIC_MAIL_DOMAINS: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "ymail.com", "icloud.com", "me.com",
-    "mac.com", "aol.com", "proton.me", "protonmail.com", "pm.me", "gmx.com", "gmx.net", "gmx.de", "web.de", "fastmail.com", "zoho.com",
-    "mail.com", "yandex.ru", "qq.com", "163.com",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "ymail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "gmx.com",
+    "gmx.net",
+    "gmx.de",
+    "web.de",
+    "fastmail.com",
+    "zoho.com",
+    "mail.com",
+    "yandex.ru",
+    "qq.com",
+    "163.com",
 ];
 
 /// One rule: every matcher that is set must match (lists match any of their
@@ -209,7 +231,8 @@ impl Policy {
                 rule
             })
             .collect();
-        let policy = Policy { default: file.default, auto_send_hold_seconds: file.auto_send_hold_seconds, review_hold_seconds: file.review_hold_seconds, rules };
+        let policy =
+            Policy { default: file.default, auto_send_hold_seconds: file.auto_send_hold_seconds, review_hold_seconds: file.review_hold_seconds, rules };
         policy.validate()?;
         Ok(policy)
     }
@@ -229,7 +252,9 @@ impl Policy {
                 return fail("auto_send cannot apply to risk \"high\": high-risk replies always wait for a person. Remove \"high\" from risk".into());
             }
             if r.action == Action::NoDraft && !r.risk.is_empty() {
-                return fail("no_draft rules are applied before a reply is drafted, when its risk is not known yet. Remove risk, or use action = \"review\"".into());
+                return fail(
+                    "no_draft rules are applied before a reply is drafted, when its risk is not known yet. Remove risk, or use action = \"review\"".into(),
+                );
             }
             if r.hold_seconds.is_some() && r.action != Action::AutoSend {
                 return fail("hold_seconds applies to auto_send rules only. Remove it, or set action = \"auto_send\"".into());
@@ -247,7 +272,9 @@ impl Policy {
             }
             for d in &r.domain {
                 if d.contains('@') || d.trim().is_empty() || d.contains('*') {
-                    return fail(format!("domain {d:?} should be a plain domain like \"example.com\" (subdomains match too); to match addresses use sender = [...]"));
+                    return fail(format!(
+                        "domain {d:?} should be a plain domain like \"example.com\" (subdomains match too); to match addresses use sender = [...]"
+                    ));
                 }
             }
         }
@@ -288,12 +315,16 @@ fn glob_match(pattern: &str, text: &str) -> bool {
     let mut rest = t.as_str();
     for (i, part) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(part);
         } else {
-            let Some(at) = rest.find(part) else { return false };
+            let Some(at) = rest.find(part) else {
+                return false;
+            };
             rest = &rest[at + part.len()..];
         }
     }
@@ -309,7 +340,12 @@ impl Rule {
         if !self.sender.is_empty() && !self.sender.iter().any(|p| glob_match(p, sender)) {
             return Some(format!("sender {sender} is not one of {:?}", self.sender));
         }
-        if !self.domain.is_empty() && !self.domain.iter().any(|d| { let d = d.to_ascii_lowercase(); domain == d || domain.ends_with(&format!(".{d}")) }) {
+        if !self.domain.is_empty()
+            && !self.domain.iter().any(|d| {
+                let d = d.to_ascii_lowercase();
+                domain == d || domain.ends_with(&format!(".{d}"))
+            })
+        {
             return Some(format!("domain {domain} is not one of {:?}", self.domain));
         }
         if !self.thread.is_empty() && !self.thread.iter().any(|t| t == facts.thread) {
@@ -381,7 +417,9 @@ pub fn route(triage: &Triage, assessment: &Assessment, policy: &Policy, facts: &
         reasons.insert(0, "high risk: always reviewed by a person".into());
         return Route::Review { priority: priority(level), reasons };
     }
-    let hold_for = |requested: u64| if level == RiskLevel::Review { requested.max(policy.review_hold_seconds) } else { requested };
+    let hold_for = |requested: u64| {
+        if level == RiskLevel::Review { requested.max(policy.review_hold_seconds) } else { requested }
+    };
     if let Some(rule) = policy.rules.iter().filter(|r| r.action != Action::NoDraft).find(|r| r.mismatch(facts, Some(level)).is_none()) {
         return match rule.action {
             Action::AutoSend => {
@@ -421,7 +459,14 @@ mod tests {
     use crate::risk::combine;
 
     fn facts(sender: &str) -> Facts<'_> {
-        Facts { sender: Some(sender), thread: "t1", category: Category::Personal, intent: Intent::Scheduling, sender_class: SenderClass::Known, autonomy_promoted: false }
+        Facts {
+            sender: Some(sender),
+            thread: "t1",
+            category: Category::Personal,
+            intent: Intent::Scheduling,
+            sender_class: SenderClass::Known,
+            autonomy_promoted: false,
+        }
     }
     fn needs_reply() -> Triage {
         Triage { needs_reply: true, category: Category::Personal, reasons: vec!["a person wrote to you".into()], spam_score: 0 }

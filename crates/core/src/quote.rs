@@ -26,10 +26,7 @@ pub fn split_quoted(text: &str) -> Split {
     if let Some(sig) = fresh_lines.iter().position(|l| *l == "-- " || *l == "--") {
         fresh_lines = &fresh_lines[..sig];
     }
-    Split {
-        fresh: fresh_lines.join("\n").trim().to_string(),
-        quoted: lines[cut..].join("\n").trim().to_string(),
-    }
+    Split { fresh: fresh_lines.join("\n").trim().to_string(), quoted: lines[cut..].join("\n").trim().to_string() }
 }
 
 fn is_attribution(line: &str, next: Option<&str>) -> bool {
@@ -47,8 +44,7 @@ fn is_attribution(line: &str, next: Option<&str>) -> bool {
 fn is_original_rule(line: &str) -> bool {
     let lower = line.to_ascii_lowercase();
     let stripped = lower.trim_matches(|c: char| c == '-' || c == '_' || c.is_whitespace());
-    (lower.starts_with("---") || lower.starts_with("___"))
-        && matches!(stripped, "original message" | "forwarded message" | "forwarded by" | "reply message")
+    (lower.starts_with("---") || lower.starts_with("___")) && matches!(stripped, "original message" | "forwarded message" | "forwarded by" | "reply message")
         || lower.starts_with("-----original message")
         || lower.starts_with("---------------------- forwarded by")
 }

@@ -106,15 +106,15 @@ pub fn plan_reply(original: &Message, me: &Identity, mode: ReplyMode) -> Result<
     }
 
     let mut references = original.references.clone();
-    if references.is_empty() {
-        if let Some(parent) = original.in_reply_to.first() {
-            references.push(parent.clone());
-        }
+    if references.is_empty()
+        && let Some(parent) = original.in_reply_to.first()
+    {
+        references.push(parent.clone());
     }
-    if let Some(id) = &original.message_id {
-        if !references.contains(id) {
-            references.push(id.clone());
-        }
+    if let Some(id) = &original.message_id
+        && !references.contains(id)
+    {
+        references.push(id.clone());
     }
     let base = base_subject(&original.subject);
     let subject = if base.is_empty() { "Re: (no subject)".to_string() } else { format!("Re: {base}") };

@@ -43,8 +43,12 @@ impl DraftState {
 pub enum ReviewAction {
     Approve,
     /// Replace the body, then approve.
-    EditApprove { body: String },
-    Reject { reason: String },
+    EditApprove {
+        body: String,
+    },
+    Reject {
+        reason: String,
+    },
     /// Take an approved reply back before it is sent (undo).
     Unapprove,
 }

@@ -139,17 +139,41 @@ pub(crate) fn ascii_regex(pattern: &str) -> Regex {
     Regex::new(&ascii).expect("built-in pattern compiles")
 }
 
-re!(MONEY, r"(?i)(?:[$€£¥]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds)\b|\b(?:price|pricing|quote|quotation|discount|invoice|payment terms?|refund|deposit|fee|rate card|per hour|hourly rate)\b)");
-re!(DEADLINE, r"(?i)\b(?:deadline|due (?:date|by|on)|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:day|week|month)|eod|eow|cob|the end of)|no later than|within \d+ (?:hours?|days?|weeks?)|(?:on|by|before|until) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:on|by|before|until) \d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|asap|urgent(?:ly)?)\b");
-re!(LEGAL, r"(?i)\b(?:contract|agreement|terms and conditions|terms of service|liabilit(?:y|ies)|liable|warrant(?:y|ies)|indemnif\w*|nda|non-disclosure|lawsuit|litigation|attorney|lawyer|legal action|counsel|subpoena|settlement|breach|compliance|regulator\w*|gdpr|copyright|intellectual property|arbitration|court)\b");
-re!(COMPLAINT, r"(?i)\b(?:disappointed|unacceptable|complaint|frustrat\w+|angry|furious|terrible|awful|worst|not happy|unhappy|poor service|ridiculous|refund|chargeback|cancel my|escalat\w+|report you|threat\w*|sue\b|lawsuit)");
-re!(CREDENTIALS, r"(?i)\b(?:password|passcode|login details|credentials|one-time code|otp|verification code|bank (?:details|account)|account number|routing number|iban|swift|sort code|credit card|card number|cvv|social security|ssn|passport (?:number|copy)|date of birth|wire (?:the )?(?:money|funds|transfer)|gift cards?)\b");
-re!(CONFIDENTIAL, r"(?i)\b(?:confidential\w*|privileged|privilege|attorney[- ]client|do not (?:forward|distribute|share|circulate)|internal (?:only|use)|not for (?:distribution|circulation)|proprietary|secret(?:s|ly)?|sensitive|between (?:you and me|us)|off the record|need to know|discreet\w*|embargo\w*)\b");
+re!(
+    MONEY,
+    r"(?i)(?:[$€£¥]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds)\b|\b(?:price|pricing|quote|quotation|discount|invoice|payment terms?|refund|deposit|fee|rate card|per hour|hourly rate)\b)"
+);
+re!(
+    DEADLINE,
+    r"(?i)\b(?:deadline|due (?:date|by|on)|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:day|week|month)|eod|eow|cob|the end of)|no later than|within \d+ (?:hours?|days?|weeks?)|(?:on|by|before|until) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:on|by|before|until) \d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|asap|urgent(?:ly)?)\b"
+);
+re!(
+    LEGAL,
+    r"(?i)\b(?:contract|agreement|terms and conditions|terms of service|liabilit(?:y|ies)|liable|warrant(?:y|ies)|indemnif\w*|nda|non-disclosure|lawsuit|litigation|attorney|lawyer|legal action|counsel|subpoena|settlement|breach|compliance|regulator\w*|gdpr|copyright|intellectual property|arbitration|court)\b"
+);
+re!(
+    COMPLAINT,
+    r"(?i)\b(?:disappointed|unacceptable|complaint|frustrat\w+|angry|furious|terrible|awful|worst|not happy|unhappy|poor service|ridiculous|refund|chargeback|cancel my|escalat\w+|report you|threat\w*|(?:will|going to|we'll|i'll) sue\b|lawsuit)"
+);
+re!(
+    CREDENTIALS,
+    r"(?i)\b(?:password|passcode|login details|credentials|one-time code|otp|verification code|bank (?:details|account)|account number|routing number|iban|swift|sort code|credit card|card number|cvv|social security|ssn|passport (?:number|copy)|date of birth|wire (?:the )?(?:money|funds|transfer)|gift cards?)\b"
+);
+re!(
+    CONFIDENTIAL,
+    r"(?i)\b(?:confidential\w*|privileged|privilege|attorney[- ]client|do not (?:forward|distribute|share|circulate)|internal (?:only|use)|not for (?:distribution|circulation)|proprietary|secret(?:s|ly)?|sensitive|between (?:you and me|us)|off the record|need to know|discreet\w*|embargo\w*)\b"
+);
 // Legal and regulatory topics in incoming mail: wider than contractual wording,
 // because a reply to a regulatory or legal discussion needs a person.
-re!(LEGAL_TOPIC, r"(?i)\b(?:lawsuit|litigation|attorney|lawyer|legal|subpoena|settlement|arbitration|court|regulator\w*|regulation\w*|regulatory|ferc|cpuc|puc|legislat\w+|statut\w+|docket|rulemaking|antitrust|bankrupt\w*|injunction|plaintiff|defendant|judge|jurisdiction|indemnif\w*|liabilit\w+|warrant(?:y|ies)|non-disclosure|nda|breach|complian\w+|tariff|deregulat\w+|price caps?|senate|senator|congress\w*|governor|commission(?:er)?s?|hearing|ruling|testimony|sec|ftc|doj|gdpr|copyright|contract\w*)\b");
+re!(
+    LEGAL_TOPIC,
+    r"(?i)\b(?:lawsuits?|litigation|attorneys?|lawyers?|legal|subpoena\w*|settlement|arbitration|courts?|regulators?|regulations?|regulatory|ferc|cpuc|puc|legislat\w+|statut\w+|dockets?|rulemaking|antitrust|bankrupt\w*|injunction|plaintiffs?|defendants?|judges?|jurisdiction|indemnif\w*|liabilit(?:y|ies)|warrant(?:y|ies)|non-disclosure|nda|breach(?:es|ed)?|complian(?:ce|t)|tariffs?|deregulat\w+|price caps?|senate|senators?|congress\w*|governor|commissioners?|(?:public utilities|utilities|securities|trade|federal|state|energy|regulatory|exchange) commission|commission (?:staff|order|ruling|decision|hearing|proceeding)|(?:public|court|committee|senate|regulatory|legislative|evidentiary|the) hearings?|testimony|(?-i:SEC|FTC|DOJ)|gdpr|copyright|contracts?|contractual)\b"
+);
 // Worry, concern and friction short of an outright complaint.
-re!(NEGATIVE_TONE, r"(?i)\b(?:concern\w*|worr\w+|afraid|fear\w*|problem\w*|trouble\w*|unfortunate\w*|regret\w*|mess|crisis|disaster\w*|fail\w*|wrong|blame\w*|bad|worse|hate|annoy\w*|damn|hell|crap|shit|stupid|idiot\w*|sad|shame\w*|embarrass\w*|outrage\w*|risk\w*|serious\w*|critical|confus\w+|mistake\w*|hurt|damage\w*|difficult\w*|tough|attack\w*|fight\w*|warn\w*|caution\w*|doubt\w*|nervous|anxious|anxiety|dispute\w*|unfair|cheat\w*|lie|lied|lying|scam\w*|screw\w*|no way|can't believe|sarcas\w*|sucks?|pissed|upset\w*)\b");
+re!(
+    NEGATIVE_TONE,
+    r"(?i)\b(?:concern\w*|worr\w+|afraid|fear\w*|problem\w*|trouble\w*|unfortunate\w*|regret\w*|mess|crisis|disaster\w*|fail\w*|wrong|blame\w*|bad|worse|hate|annoy\w*|damn|hell|crap|shit|stupid|idiot\w*|sad|shame(?:ful|d)?|embarrass\w*|outrage\w*|serious\w*|critical|confus\w+|mistake\w*|hurt|damage\w*|difficult\w*|tough|attack\w*|fight\w*|warn\w*|caution\w*|doubt\w*|nervous|anxious|anxiety|dispute\w*|unfair|cheat\w*|lie|lied|lying|scam\w*|screw\w*|no way|can't believe|sarcas\w*|sucks?|pissed|upset\w*)\b"
+);
 re!(LINK, r"(?i)\bhttps?://[^\s<>()]+|\bwww\.[^\s<>()]+");
 re!(EMAIL, r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b");
 re!(PHONE, r"(?:\+\d{1,3}[\s.-]?)?\(?\d{2,4}\)?[\s.-]\d{3,4}[\s.-]\d{3,4}\b");
@@ -211,10 +235,10 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
     for (text, at) in rest {
         scan(text, at, QUOTED_PATTERNS, Source::Message, "quoted or forwarded text: ", &mut out);
     }
-    if let Some(s) = MESSAGE_PATTERNS.iter().find(|p| p.regex.is_match(&msg.subject)) {
-        if !out.iter().any(|o| o.kind == s.kind) {
-            out.push(RiskSignal { kind: s.kind, severity: s.severity, source: Source::Message, explanation: format!("subject: {}", s.what), span: None });
-        }
+    if let Some(s) = MESSAGE_PATTERNS.iter().find(|p| p.regex.is_match(&msg.subject))
+        && !out.iter().any(|o| o.kind == s.kind)
+    {
+        out.push(RiskSignal { kind: s.kind, severity: s.severity, source: Source::Message, explanation: format!("subject: {}", s.what), span: None });
     }
     for hit in crate::injection::scan(&msg.text) {
         out.push(RiskSignal {
@@ -226,25 +250,43 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
         });
     }
     if !ctx.known_sender {
-        out.push(RiskSignal { kind: SignalKind::FirstContact, severity: Severity::Low, source: Source::Message, explanation: "first message from this sender".into(), span: None });
+        out.push(RiskSignal {
+            kind: SignalKind::FirstContact,
+            severity: Severity::Low,
+            source: Source::Message,
+            explanation: "first message from this sender".into(),
+            span: None,
+        });
     }
-    if let (Some(from), Some(reply_to)) = (&msg.from, msg.reply_to.first()) {
-        if from.domain() != reply_to.domain() {
-            out.push(RiskSignal {
-                kind: SignalKind::ReplyToMismatch,
-                severity: Severity::High,
-                source: Source::Message,
-                explanation: format!("Reply-To {} is not the sender's domain ({})", reply_to.email, from.domain()),
-                span: None,
-            });
-        }
+    if let (Some(from), Some(reply_to)) = (&msg.from, msg.reply_to.first())
+        && from.domain() != reply_to.domain()
+    {
+        out.push(RiskSignal {
+            kind: SignalKind::ReplyToMismatch,
+            severity: Severity::High,
+            source: Source::Message,
+            explanation: format!("Reply-To {} is not the sender's domain ({})", reply_to.email, from.domain()),
+            span: None,
+        });
     }
     let parties = msg.participants().map(|m| &m.email).collect::<std::collections::HashSet<_>>().len();
-    if parties > 6 || ctx.thread_len > 10 {
-        out.push(RiskSignal { kind: SignalKind::LargeThread, severity: Severity::Medium, source: Source::Message, explanation: format!("{parties} people, {} messages in the thread", ctx.thread_len.max(1)), span: None });
+    if parties > 8 || ctx.thread_len > 10 {
+        out.push(RiskSignal {
+            kind: SignalKind::LargeThread,
+            severity: Severity::Medium,
+            source: Source::Message,
+            explanation: format!("{parties} people, {} messages in the thread", ctx.thread_len.max(1)),
+            span: None,
+        });
     }
     if msg.warnings.iter().any(|w| matches!(w.code, crate::message::WarningCode::Unparseable | crate::message::WarningCode::EncodingProblem)) {
-        out.push(RiskSignal { kind: SignalKind::ParseProblem, severity: Severity::Medium, source: Source::Message, explanation: "parts of the message could not be decoded".into(), span: None });
+        out.push(RiskSignal {
+            kind: SignalKind::ParseProblem,
+            severity: Severity::Medium,
+            source: Source::Message,
+            explanation: "parts of the message could not be decoded".into(),
+            span: None,
+        });
     }
     out
 }
@@ -266,7 +308,9 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
         out.push(RiskSignal { kind, severity, source: Source::Draft, explanation: format!("{what}: \"{sentence}\""), span: Some(ask.span) });
     }
     let thread_lower = thread_text.to_lowercase();
-    for (regex, kind, what) in [(&LINK, SignalKind::Link, "a link"), (&EMAIL, SignalKind::NewRecipient, "an email address"), (&PHONE, SignalKind::Link, "a phone number")] {
+    for (regex, kind, what) in
+        [(&LINK, SignalKind::Link, "a link"), (&EMAIL, SignalKind::NewRecipient, "an email address"), (&PHONE, SignalKind::Link, "a phone number")]
+    {
         for m in regex.find_iter(&draft.body) {
             if !thread_lower.contains(&m.as_str().to_lowercase()) {
                 out.push(RiskSignal {
@@ -282,10 +326,22 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     }
     let holes = placeholders(&draft.body);
     if !holes.is_empty() {
-        out.push(RiskSignal { kind: SignalKind::Placeholder, severity: Severity::Medium, source: Source::Draft, explanation: format!("to fill in: {}", holes.join("; ")), span: None });
+        out.push(RiskSignal {
+            kind: SignalKind::Placeholder,
+            severity: Severity::Medium,
+            source: Source::Draft,
+            explanation: format!("to fill in: {}", holes.join("; ")),
+            span: None,
+        });
     }
     if draft.confidence < LOW_CONFIDENCE {
-        out.push(RiskSignal { kind: SignalKind::LowConfidence, severity: Severity::Medium, source: Source::Draft, explanation: format!("the drafter is unsure (confidence {:.2})", draft.confidence), span: None });
+        out.push(RiskSignal {
+            kind: SignalKind::LowConfidence,
+            severity: Severity::Medium,
+            source: Source::Draft,
+            explanation: format!("the drafter is unsure (confidence {:.2})", draft.confidence),
+            span: None,
+        });
     }
     out
 }

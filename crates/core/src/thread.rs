@@ -41,10 +41,10 @@ pub fn base_subject(subject: &str) -> &str {
     let mut s = subject.trim();
     loop {
         let before = s;
-        if s.starts_with('[') {
-            if let Some(end) = s.find(']') {
-                s = s[end + 1..].trim_start();
-            }
+        if s.starts_with('[')
+            && let Some(end) = s.find(']')
+        {
+            s = s[end + 1..].trim_start();
         }
         if let Some(colon) = s.find(':') {
             let prefix = s[..colon].trim().to_ascii_lowercase();

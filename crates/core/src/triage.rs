@@ -80,9 +80,7 @@ pub struct TriageContext {
 
 impl TriageContext {
     pub fn new(addresses: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
-        TriageContext {
-            self_addresses: addresses.into_iter().map(|a| crate::address::normalize_email(a.as_ref())).collect(),
-        }
+        TriageContext { self_addresses: addresses.into_iter().map(|a| crate::address::normalize_email(a.as_ref())).collect() }
     }
 
     fn is_me(&self, email: &str) -> bool {
@@ -98,12 +96,7 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
     let spam_score = spam_score(msg);
 
     let Some(from) = &msg.from else {
-        return Triage {
-            needs_reply: false,
-            category: Category::Unreadable,
-            reasons: vec!["no sender address to reply to".into()],
-            spam_score,
-        };
+        return Triage { needs_reply: false, category: Category::Unreadable, reasons: vec!["no sender address to reply to".into()], spam_score };
     };
 
     // The addresses this copy was delivered to are "me" too: the receiving
@@ -155,12 +148,7 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
 
     if found.is_empty() {
         let who = from.name.clone().unwrap_or_else(|| from.email.clone());
-        return Triage {
-            needs_reply: true,
-            category: Category::Personal,
-            reasons: vec![format!("{who} wrote to you directly")],
-            spam_score,
-        };
+        return Triage { needs_reply: true, category: Category::Personal, reasons: vec![format!("{who} wrote to you directly")], spam_score };
     }
     // Order of precedence: the category that best explains "no reply" wins.
     let rank = |c: Category| match c {
@@ -176,12 +164,7 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
         _ => 9,
     };
     found.sort_by_key(|(c, _)| rank(*c));
-    Triage {
-        needs_reply: false,
-        category: found[0].0,
-        reasons: found.into_iter().map(|(_, r)| r).collect(),
-        spam_score,
-    }
+    Triage { needs_reply: false, category: found[0].0, reasons: found.into_iter().map(|(_, r)| r).collect(), spam_score }
 }
 
 fn bounce_reason(msg: &Message) -> Option<String> {
@@ -201,10 +184,10 @@ fn bounce_reason(msg: &Message) -> Option<String> {
 }
 
 fn auto_reply_reason(msg: &Message) -> Option<String> {
-    if let Some(v) = msg.header("Auto-Submitted") {
-        if !v.trim().eq_ignore_ascii_case("no") {
-            return Some(format!("Auto-Submitted: {v} (RFC 3834)"));
-        }
+    if let Some(v) = msg.header("Auto-Submitted")
+        && !v.trim().eq_ignore_ascii_case("no")
+    {
+        return Some(format!("Auto-Submitted: {v} (RFC 3834)"));
     }
     for h in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
         if let Some(v) = msg.header(h) {
@@ -241,18 +224,26 @@ fn list_reason(msg: &Message) -> Option<String> {
     None
 }
 
-const NO_REPLY_LOCAL_PARTS: &[&str] = &["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "mailer", "bounce", "bounces", "nobody"];
+const NO_REPLY_LOCAL_PARTS: &[&str] =
+    &["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "mailer", "bounce", "bounces", "nobody"];
 
 fn no_reply_reason(email: &str) -> Option<String> {
     let local = email.split('@').next().unwrap_or("");
     let plain: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     NO_REPLY_LOCAL_PARTS
         .iter()
-        .any(|p| local == *p || local.starts_with(&format!("{p}+")) || plain == p.replace(['-', '_'], "") || plain.starts_with("noreply") || plain.starts_with("donotreply"))
+        .any(|p| {
+            local == *p
+                || local.starts_with(&format!("{p}+"))
+                || plain == p.replace(['-', '_'], "")
+                || plain.starts_with("noreply")
+                || plain.starts_with("donotreply")
+        })
         .then(|| format!("sender {email} does not take replies"))
 }
 
-const AUTOMATION_LOCAL_PARTS: &[&str] = &["notifications", "notification", "notify", "alerts", "alert", "automated", "system", "daemon", "cron", "root", "monitoring", "jira", "builds", "ci"];
+const AUTOMATION_LOCAL_PARTS: &[&str] =
+    &["notifications", "notification", "notify", "alerts", "alert", "automated", "system", "daemon", "cron", "root", "monitoring", "jira", "builds", "ci"];
 
 fn notification_reason(msg: &Message) -> Option<String> {
     for h in ["X-GitHub-Reason", "X-GitLab-Project", "X-JIRA-FingerPrint", "X-Cron-Env", "X-Notifications", "X-Bugzilla-Reason"] {
@@ -267,7 +258,8 @@ fn notification_reason(msg: &Message) -> Option<String> {
         .map(|p| format!("sent by an automated address ({p}@…)"))
 }
 
-const BULK_LOCAL_PARTS: &[&str] = &["news", "newsletter", "newsletters", "marketing", "promo", "promotions", "offers", "deals", "mailings", "campaign", "updates"];
+const BULK_LOCAL_PARTS: &[&str] =
+    &["news", "newsletter", "newsletters", "marketing", "promo", "promotions", "offers", "deals", "mailings", "campaign", "updates"];
 
 fn newsletter_reason(msg: &Message) -> Option<String> {
     if let Some(from) = &msg.from {
@@ -279,14 +271,29 @@ fn newsletter_reason(msg: &Message) -> Option<String> {
     if msg.has_header("List-Unsubscribe") {
         return Some("bulk mail with List-Unsubscribe".into());
     }
-    if msg.has_header("Feedback-ID") || msg.has_header("X-Campaign") || msg.has_header("X-Mailchimp-Campaign") || msg.header("X-Mailer").is_some_and(|m| m.to_ascii_lowercase().contains("mailchimp")) {
+    if msg.has_header("Feedback-ID")
+        || msg.has_header("X-Campaign")
+        || msg.has_header("X-Mailchimp-Campaign")
+        || msg.header("X-Mailer").is_some_and(|m| m.to_ascii_lowercase().contains("mailchimp"))
+    {
         return Some("sent by a bulk mailing service".into());
     }
     let tail = tail_lower(&msg.text, 1500);
-    ["unsubscribe", "opt out", "opt-out", "to be removed", "remove you from", "removed from our", "removal from this list", "view this email in your browser", "manage your preferences", "email preferences"]
-        .iter()
-        .find(|p| tail.contains(*p))
-        .map(|p| format!("bulk mail (the footer says {p:?})"))
+    [
+        "unsubscribe",
+        "opt out",
+        "opt-out",
+        "to be removed",
+        "remove you from",
+        "removed from our",
+        "removal from this list",
+        "view this email in your browser",
+        "manage your preferences",
+        "email preferences",
+    ]
+    .iter()
+    .find(|p| tail.contains(*p))
+    .map(|p| format!("bulk mail (the footer says {p:?})"))
 }
 
 fn tail_lower(text: &str, bytes: usize) -> String {
@@ -296,13 +303,57 @@ fn tail_lower(text: &str, bytes: usize) -> String {
 }
 
 const SPAM_PHRASES: &[&str] = &[
-    "click here", "act now", "limited time", "100% free", "risk free", "risk-free", "no obligation", "money back",
-    "earn $", "make money", "cash bonus", "extra income", "work from home", "be your own boss", "financial freedom",
-    "viagra", "cialis", "weight loss", "lose weight", "mortgage rate", "refinance", "credit card", "debt", "casino",
-    "winner", "you have been selected", "congratulations", "dear friend", "this is not spam", "not junk mail",
-    "bulk email", "email marketing", "order now", "call now", "buy now", "special promotion", "lowest price",
-    "million dollars", "100%", "guaranteed", "satisfaction guaranteed", "free gift", "free trial", "amazing",
-    "investment opportunity", "nigeria", "wire transfer", "beneficiary", "urgent reply", "adult", "xxx",
+    "click here",
+    "act now",
+    "limited time",
+    "100% free",
+    "risk free",
+    "risk-free",
+    "no obligation",
+    "money back",
+    "earn $",
+    "make money",
+    "cash bonus",
+    "extra income",
+    "work from home",
+    "be your own boss",
+    "financial freedom",
+    "viagra",
+    "cialis",
+    "weight loss",
+    "lose weight",
+    "mortgage rate",
+    "refinance",
+    "credit card",
+    "debt",
+    "casino",
+    "winner",
+    "you have been selected",
+    "congratulations",
+    "dear friend",
+    "this is not spam",
+    "not junk mail",
+    "bulk email",
+    "email marketing",
+    "order now",
+    "call now",
+    "buy now",
+    "special promotion",
+    "lowest price",
+    "million dollars",
+    "100%",
+    "guaranteed",
+    "satisfaction guaranteed",
+    "free gift",
+    "free trial",
+    "amazing",
+    "investment opportunity",
+    "nigeria",
+    "wire transfer",
+    "beneficiary",
+    "urgent reply",
+    "adult",
+    "xxx",
 ];
 
 /// A count of independent spam indicators. Each adds at most a few points so no
@@ -336,10 +387,10 @@ pub fn spam_score(msg: &Message) -> u32 {
     if no_text_part && msg.header("Content-Type").unwrap_or("").to_ascii_lowercase().contains("text/html") {
         score += 2;
     }
-    if let (Some(from), Some(reply)) = (&msg.from, msg.reply_to.first()) {
-        if from.domain() != reply.domain() {
-            score += 1;
-        }
+    if let (Some(from), Some(reply)) = (&msg.from, msg.reply_to.first())
+        && from.domain() != reply.domain()
+    {
+        score += 1;
     }
     if msg.from.as_ref().is_some_and(|f| f.local_part().chars().filter(|c| c.is_ascii_digit()).count() >= 4) {
         score += 1;

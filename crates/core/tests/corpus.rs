@@ -8,9 +8,7 @@ use autoemail_core::parse_message;
 use autoemail_core::triage::{TriageContext, triage};
 
 fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("AUTOEMAIL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let dir = std::env::var_os("AUTOEMAIL_DATA").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     if dir.join("spamassassin").is_dir() {
         return Some(dir);
     }

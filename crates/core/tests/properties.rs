@@ -3,8 +3,8 @@
 //! auto-sends, whatever the policy.
 
 use autoemail_core::address::Mailbox;
-use autoemail_core::parse_message;
 use autoemail_core::intent::Intent;
+use autoemail_core::parse_message;
 use autoemail_core::policy::{Action, DefaultAction, Facts, Policy, Route, Rule, SenderClass, route};
 use autoemail_core::reply::{Identity, ReplyMode, plan_reply};
 use autoemail_core::risk::{RiskLevel, RiskSignal, Severity, SignalKind, Source, combine};

@@ -5,8 +5,8 @@
 //! It owns no decisions: it moves bytes, and classifies its failures as
 //! transient (retry later) or permanent (tell the person) so callers can act.
 
-pub mod import;
 pub mod imap;
+pub mod import;
 pub mod maildir;
 pub mod smtp;
 pub mod tls;

@@ -36,8 +36,10 @@ impl StoreError {
     /// Worth retrying: the database was busy or the connection dropped.
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Database(e) => matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
-                || e.as_database_error().is_some_and(|d| d.message().contains("locked") || d.message().contains("busy")),
+            StoreError::Database(e) => {
+                matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+                    || e.as_database_error().is_some_and(|d| d.message().contains("locked") || d.message().contains("busy"))
+            }
             _ => false,
         }
     }

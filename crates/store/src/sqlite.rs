@@ -76,7 +76,6 @@ async fn insert_audit(conn: &mut SqliteConnection, ev: &AuditEvent) -> Result<()
     Ok(())
 }
 
-
 fn message_from_row(row: &SqliteRow) -> Result<StoredMessage> {
     Ok(StoredMessage {
         id: row.try_get("id")?,
@@ -275,7 +274,12 @@ impl Store for SqliteStore {
         let cats = sqlx::query("SELECT category, COUNT(*) AS n FROM messages GROUP BY category ORDER BY n DESC").fetch_all(&self.pool).await?;
         let states = sqlx::query("SELECT state, COUNT(*) AS n FROM drafts GROUP BY state ORDER BY n DESC").fetch_all(&self.pool).await?;
         let pairs = |rows: &[SqliteRow], col: &str| -> Result<Vec<(String, i64)>> { rows.iter().map(|r| Ok((r.try_get(col)?, r.try_get("n")?))).collect() };
-        Ok(MessageStats { messages: totals.try_get("n")?, needs_reply: totals.try_get("r")?, by_category: pairs(&cats, "category")?, drafts_by_state: pairs(&states, "state")? })
+        Ok(MessageStats {
+            messages: totals.try_get("n")?,
+            needs_reply: totals.try_get("r")?,
+            by_category: pairs(&cats, "category")?,
+            drafts_by_state: pairs(&states, "state")?,
+        })
     }
 
     async fn insert_draft(&self, new: NewDraft) -> Result<i64> {
@@ -513,7 +517,11 @@ impl Store for SqliteStore {
         if updated.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!("the reply of draft {draft_id} is already being sent or was not approved")));
         }
-        sqlx::query("UPDATE drafts SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'approved'").bind(now()).bind(draft_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE drafts SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'approved'")
+            .bind(now())
+            .bind(draft_id)
+            .execute(&mut *tx)
+            .await?;
         insert_audit(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())
