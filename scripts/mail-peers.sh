@@ -74,6 +74,7 @@ start() {
   cat >"$DIR/users" <<USERS
 alice@example.test:{PLAIN}secret::::::
 bob@example.test:{PLAIN}secret::::::
+mallory@example.test:{PLAIN}secret::::::
 USERS
 
   cat >"$DIR/dovecot.conf" <<CONF
@@ -174,7 +175,7 @@ CONF
   wait_port "$IMAP_PORT"
   wait_port "$SMTP_PORT"
   wait_port "$LMTP_PORT"
-  say "Dovecot IMAP 127.0.0.1:$IMAP_PORT, Postfix SMTP 127.0.0.1:$SMTP_PORT (users alice/bob@example.test, password secret)"
+  say "Dovecot IMAP 127.0.0.1:$IMAP_PORT, Postfix SMTP 127.0.0.1:$SMTP_PORT (users alice, bob, mallory @example.test, password secret)"
   print_env
 }
 

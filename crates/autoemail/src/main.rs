@@ -139,12 +139,19 @@ fn default_config_path() -> PathBuf {
     base.join("autoemail").join("config.toml")
 }
 
+/// AUTOEMAIL_LOG as the user set it, except that the IMAP library's wire trace
+/// stays off whatever they ask for: it prints the LOGIN command, password included.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AUTOEMAIL_LOG").unwrap_or_else(|_| "autoemail=info,warn".into());
+    match "async_imap::imap_stream=off".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
+}
+
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AUTOEMAIL_LOG").unwrap_or_else(|_| "autoemail=info,warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).init();
     autoemail_mail::tls::install_crypto_provider();
     if let Err(e) = real_main().await {
         eprintln!("error: {e:#}");

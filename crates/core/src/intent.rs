@@ -99,7 +99,8 @@ struct WordSet(regex::RegexSet);
 
 impl WordSet {
     fn new(words: &[&str]) -> WordSet {
-        let patterns = words.iter().map(|w| format!(r"(?:^|[^\p{{Alphabetic}}\p{{N}}]){}(?:$|[^\p{{Alphabetic}}\p{{N}}])", regex::escape(w)));
+        // `\W` is Unicode-aware (unicode-perl): letters of any script join words, as in `contains_word`.
+        let patterns = words.iter().map(|w| format!(r"(?:^|\W){}(?:$|\W)", regex::escape(w)));
         WordSet(regex::RegexSet::new(patterns).expect("built-in word list compiles"))
     }
     fn hits(&self, text: &str) -> usize {

@@ -69,6 +69,10 @@ pub enum SignalKind {
     Injection,
     /// Worry, concern or friction short of a complaint.
     NegativeTone,
+    /// The reply gives bank, card or account details the thread did not have.
+    PaymentDetail,
+    /// The message hides text from view (hidden HTML, invisible characters).
+    HiddenText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,6 +180,11 @@ re!(
 );
 re!(LINK, r"(?i)\bhttps?://[^\s<>()]+|\bwww\.[^\s<>()]+");
 re!(EMAIL, r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b");
+// IBANs, card-length digit runs, sort codes, and labelled account/routing/SWIFT numbers.
+re!(
+    PAYMENT,
+    r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b|\b(?:\d[ -]?){13,19}\b|\b\d{2}-\d{2}-\d{2}\b|(?i:account|acct|routing|aba|swift|bic|iban|sort code)\s*(?:no\.?|number|#|:)?\s*[A-Z0-9-]{6,}"
+);
 re!(PHONE, r"(?:\+\d{1,3}[\s.-]?)?\(?\d{2,4}\)?[\s.-]\d{3,4}[\s.-]\d{3,4}\b");
 
 const MESSAGE_PATTERNS: &[Pattern] = &[
@@ -240,7 +249,7 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
     {
         out.push(RiskSignal { kind: s.kind, severity: s.severity, source: Source::Message, explanation: format!("subject: {}", s.what), span: None });
     }
-    for hit in crate::injection::scan(&msg.text) {
+    for hit in crate::injection::scan_with_context(&msg.text, &msg.subject) {
         out.push(RiskSignal {
             kind: SignalKind::Injection,
             severity: Severity::High,
@@ -248,6 +257,31 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
             explanation: format!("possible prompt injection: {} (\"{}\")", hit.what, excerpt(&msg.text[hit.span.0..hit.span.1])),
             span: Some(hit.span),
         });
+    }
+    if !msg.hidden_text.is_empty() {
+        // Judged against what the reader does see: a hidden preheader that
+        // repeats the visible text is not an instruction.
+        let visible = format!("{}\n{}", msg.subject, msg.text);
+        match crate::injection::scan_with_context(&msg.hidden_text, &visible).first() {
+            Some(hit) => out.push(RiskSignal {
+                kind: SignalKind::Injection,
+                severity: Severity::High,
+                source: Source::Message,
+                explanation: format!(
+                    "possible prompt injection in text hidden from you: {} (\"{}\")",
+                    hit.what,
+                    excerpt(&msg.hidden_text[hit.span.0..hit.span.1])
+                ),
+                span: None,
+            }),
+            None => out.push(RiskSignal {
+                kind: SignalKind::HiddenText,
+                severity: Severity::Medium,
+                source: Source::Message,
+                explanation: format!("the message hides text from view, not read by the assistant: \"{}\"", excerpt(&msg.hidden_text)),
+                span: None,
+            }),
+        }
     }
     if !ctx.known_sender {
         out.push(RiskSignal {
@@ -308,9 +342,12 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
         out.push(RiskSignal { kind, severity, source: Source::Draft, explanation: format!("{what}: \"{sentence}\""), span: Some(ask.span) });
     }
     let thread_lower = thread_text.to_lowercase();
-    for (regex, kind, what) in
-        [(&LINK, SignalKind::Link, "a link"), (&EMAIL, SignalKind::NewRecipient, "an email address"), (&PHONE, SignalKind::Link, "a phone number")]
-    {
+    for (regex, kind, what) in [
+        (&LINK, SignalKind::Link, "a link"),
+        (&EMAIL, SignalKind::NewRecipient, "an email address"),
+        (&PHONE, SignalKind::Link, "a phone number"),
+        (&PAYMENT, SignalKind::PaymentDetail, "payment details"),
+    ] {
         for m in regex.find_iter(&draft.body) {
             if !thread_lower.contains(&m.as_str().to_lowercase()) {
                 out.push(RiskSignal {
