@@ -26,6 +26,9 @@ pub struct Config {
     pub outbox: OutboxConfig,
     #[serde(default, rename = "policy")]
     pub policy_section: PolicySection,
+    /// Which model writes drafts, with notes and prompt templates.
+    #[serde(default)]
+    pub drafter: crate::drafting::DrafterConfig,
     /// The policy in force: from `[policy] file`, or the inline settings.
     #[serde(skip)]
     pub policy: Policy,
@@ -327,4 +330,16 @@ default = "review"                 # every reply waits for your approval
 auto_send_hold_seconds = 300
 # file = "policy.toml"             # or: rules per sender, domain, intent and risk (README, "Policy");
 #                                  # then set default and hold times in that file instead
+
+[drafter]
+provider = "offline"               # built-in templates, no network. Or a model:
+# provider = "openai"              # any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp, LM Studio, OpenRouter)
+# model = "gpt-4o-mini"
+# base_url = "https://api.openai.com/v1"   # Ollama: "http://127.0.0.1:11434/v1"
+# api_key_env = "OPENAI_API_KEY"   # the variable holding the key; never the key itself
+# provider = "anthropic"           # with model = "...", api_key_env = "ANTHROPIC_API_KEY"
+# notes = "notes.md"               # facts drafts may use: prices, hours, policies, links
+# templates = "prompts"            # your own system.j2 / user.j2 prompt templates
+# [[drafter.fallback]]             # tried in order when the model fails
+# provider = "offline"
 "#;

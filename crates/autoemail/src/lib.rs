@@ -8,6 +8,7 @@
 pub mod autonomy;
 pub mod config;
 pub mod demo;
+pub mod drafting;
 pub mod eval;
 pub mod outbox;
 pub mod pipeline;
@@ -77,7 +78,8 @@ impl App {
             std::fs::create_dir_all(parent)?;
         }
         let store = SqliteStore::open(&db).await?;
-        Ok(App { config, store: Arc::new(store), drafter: Arc::new(autoemail_llm::OfflineDrafter) })
+        let drafter = drafting::build_drafter(&config)?;
+        Ok(App { config, store: Arc::new(store), drafter })
     }
 
     pub fn account(&self) -> &str {

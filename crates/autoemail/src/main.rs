@@ -75,6 +75,19 @@ enum Command {
     },
     /// Take back an approved reply still in its hold window
     Undo { id: i64 },
+    /// Draft a new version, following an instruction ("shorter", "decline politely", "offer Tuesday instead"); also retries a failed draft
+    Regenerate {
+        id: i64,
+        /// What to change; leave out to simply try again
+        instruction: Option<String>,
+    },
+    /// Check the config, the store, the mail servers and the drafter, and say exactly what is wrong
+    Doctor,
+    /// Counts, and what drafting cost: tokens, latency and price per model
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
     /// Send approved replies that are due now
     Send,
     /// The audit log, for one draft or all
@@ -167,6 +180,7 @@ async fn real_main() -> anyhow::Result<()> {
         Command::Demo { dir, fresh } => return demo_cmd(&dir, fresh).await,
         Command::Init { force } => return init_cmd(&config_path, force),
         Command::Eval { dir, json } => return eval_cmd(&dir, json),
+        Command::Doctor => return doctor_cmd(&config_path).await,
         Command::Policy { action: PolicyCommand::Validate { file: Some(file) } } => {
             let policy = autoemail::config::load_policy_file(&file)?;
             println!("{}: valid, {} rule(s)", file.display(), policy.rules.len());
@@ -196,6 +210,16 @@ async fn real_main() -> anyhow::Result<()> {
             println!("draft {id} rejected: {reason}");
             print_autonomy_change(change.as_ref());
         }
+        Command::Regenerate { id, instruction } => {
+            let new_id = app.regenerate(id, instruction.as_deref().unwrap_or(""), &actor).await?;
+            let d = app.store.draft(new_id).await?;
+            println!("draft {new_id} (version {}) replaces draft {id}, by {}:", d.version, d.drafter);
+            println!("{}", d.body.trim_end());
+            for r in d.reasons() {
+                println!("  - {r}");
+            }
+        }
+        Command::Stats { json } => stats_cmd(&app, json).await?,
         Command::Policy { action: PolicyCommand::Validate { file: None } } => match &app.config.policy_section.file {
             Some(f) => println!("{}: valid, {} rule(s)", app.config.resolve(f).display(), app.policy().rules.len()),
             None => println!("{} has no policy file; the inline [policy] settings are valid (default: {:?})", config_path.display(), app.policy().default),
@@ -233,7 +257,11 @@ async fn real_main() -> anyhow::Result<()> {
                 println!("{}  {:<14} {:<12} {:<14} {}", fmt_time(r.at), r.actor, subject, r.action, r.reason);
             }
         }
-        Command::Demo { .. } | Command::Init { .. } | Command::Eval { .. } | Command::Policy { action: PolicyCommand::Validate { file: Some(_) } } => {
+        Command::Demo { .. }
+        | Command::Init { .. }
+        | Command::Eval { .. }
+        | Command::Doctor
+        | Command::Policy { action: PolicyCommand::Validate { file: Some(_) } } => {
             unreachable!("handled above")
         }
     }
@@ -422,6 +450,18 @@ async fn show_cmd(app: &App, id: i64) -> anyhow::Result<()> {
     let m = app.store.message(d.message_row).await?;
     let msg = parse_message(&m.raw).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Draft #{} (version {}, {}) by {} [{}], confidence {:.2}", d.id, d.version, d.state.as_str(), d.drafter, d.model, d.confidence);
+    if let Some(u) = &d.usage {
+        println!(
+            "Cost: {} prompt + {} completion tokens, {} ms, {} attempt(s), {}",
+            u.prompt_tokens, u.completion_tokens, u.latency_ms, u.attempts, u.provider
+        );
+    }
+    if let Some(i) = &d.instruction {
+        println!("Written following your instruction: {i:?}");
+    }
+    if !d.commitments.is_empty() {
+        println!("Commits you to: {}", d.commitments.join("; "));
+    }
     println!("Risk: {}", d.assessment.level.as_str());
     for r in d.reasons() {
         println!("  - {r}");
@@ -450,6 +490,14 @@ async fn show_cmd(app: &App, id: i64) -> anyhow::Result<()> {
     }
     println!("\n{}", msg.text.trim());
     println!("\n--- draft reply ---\n{}", d.body.trim_end());
+    let versions = app.store.drafts_for_message(d.message_row).await?;
+    if versions.len() > 1 {
+        println!("\n--- versions ---");
+        for v in versions {
+            let how = v.instruction.as_deref().map(|i| format!(" after {i:?}")).unwrap_or_default();
+            println!("#{:<5} v{} {:<9} by {}{how}", v.id, v.version, v.state.as_str(), v.drafter);
+        }
+    }
     Ok(())
 }
 
@@ -569,6 +617,142 @@ async fn autonomy_cmd(app: &App, action: Option<AutonomyCommand>, json: bool, ac
     }
     for r in report.iter().filter(|r| r.state != autoemail_core::autonomy::State::Proposed && r.changed_at.is_some()) {
         println!("{}: {} ({})", r.key, r.reason, r.changed_at.map(fmt_time).unwrap_or_default());
+    }
+    Ok(())
+}
+
+async fn doctor_cmd(config_path: &Path) -> anyhow::Result<()> {
+    let mut failed = 0;
+    let mut report = |ok: bool, what: &str, detail: String| {
+        failed += usize::from(!ok);
+        println!("{} {what}: {detail}", if ok { "ok    " } else { "FAILED" });
+    };
+    let config = match Config::load(config_path) {
+        Ok(c) => {
+            report(true, "config", format!("{} (policy: {} rule(s), default {:?})", config_path.display(), c.policy.rules.len(), c.policy.default));
+            c
+        }
+        Err(e) => {
+            report(false, "config", e.to_string());
+            bail!("fix the config first");
+        }
+    };
+    let app = match App::open(config.clone()).await {
+        Ok(app) => {
+            report(true, "store", config.resolve(&config.store.path).display().to_string());
+            app
+        }
+        Err(e) => {
+            report(false, "store or drafter setup", e.to_string());
+            bail!("1 check failed");
+        }
+    };
+    match config.imap_config() {
+        Ok(Some(imap)) => match autoemail_mail::imap::ImapClient::connect(&imap).await {
+            Ok(mut c) => {
+                let mailbox = config.imap.as_ref().map(|i| i.mailbox.clone()).unwrap_or_else(|| "INBOX".into());
+                match c.select(&mailbox).await {
+                    Ok(_) => report(true, "IMAP", format!("logged in to {}:{} as {}, {mailbox} opens", imap.host, imap.port, imap.username)),
+                    Err(e) => report(false, "IMAP", format!("logged in, but {mailbox} does not open: {e}")),
+                }
+                c.logout().await;
+            }
+            Err(e) => report(false, "IMAP", format!("{}:{}: {e}", imap.host, imap.port)),
+        },
+        Ok(None) => report(true, "IMAP", "not configured (import files with `autoemail import`)".into()),
+        Err(e) => report(false, "IMAP", e.to_string()),
+    }
+    match app.sender() {
+        Ok(sender) => match sender.check().await {
+            Ok(()) => report(true, "sending", sender.describe()),
+            Err(e) => report(false, "sending", format!("{}: {e}", sender.describe())),
+        },
+        Err(e) => report(false, "sending", e.to_string()),
+    }
+    match app.drafter.check().await {
+        Ok(s) => report(true, "drafter", s.replace('\n', "; ")),
+        Err(e) => report(false, "drafter", e.to_string().replace('\n', "; ")),
+    }
+    match app.notes() {
+        Ok(Some(n)) => report(true, "notes", format!("{} lines", n.lines().count())),
+        Ok(None) => report(true, "notes", "none configured ([drafter] notes = \"notes.md\" gives drafts your facts)".into()),
+        Err(e) => report(false, "notes", e.to_string()),
+    }
+    if failed > 0 {
+        bail!("{failed} check(s) failed");
+    }
+    println!("All checks passed.");
+    Ok(())
+}
+
+async fn stats_cmd(app: &App, json: bool) -> anyhow::Result<()> {
+    let stats = app.store.message_stats().await?;
+    let drafts = app.store.drafts_with_usage().await?;
+    // Prices come from the configured provider that wrote the draft.
+    let prices = |drafter: &str, endpoint: &str| -> (Option<f64>, Option<f64>) {
+        use autoemail::drafting::Provider;
+        let kind = if drafter == "anthropic" { Provider::Anthropic } else { Provider::Openai };
+        let d = &app.config.drafter;
+        let candidates: Vec<_> = std::iter::once(&d.primary).chain(d.fallback.iter()).filter(|p| p.provider == kind).collect();
+        candidates
+            .iter()
+            .find(|p| p.base_url.as_deref().is_some_and(|b| b == endpoint))
+            .or(candidates.first())
+            .map(|p| (p.price_per_million_input, p.price_per_million_output))
+            .unwrap_or((None, None))
+    };
+    #[derive(serde::Serialize, Default)]
+    struct ModelStats {
+        drafter: String,
+        model: String,
+        drafts: u64,
+        prompt_tokens: u64,
+        completion_tokens: u64,
+        mean_latency_ms: u64,
+        retried: u64,
+        cost: Option<f64>,
+    }
+    let mut by_model: Vec<ModelStats> = Vec::new();
+    for d in &drafts {
+        let Some(u) = &d.usage else { continue };
+        let i = match by_model.iter().position(|m| m.drafter == d.drafter && m.model == d.model) {
+            Some(i) => i,
+            None => {
+                by_model.push(ModelStats { drafter: d.drafter.clone(), model: d.model.clone(), ..Default::default() });
+                by_model.len() - 1
+            }
+        };
+        let m = &mut by_model[i];
+        m.drafts += 1;
+        m.prompt_tokens += u.prompt_tokens;
+        m.completion_tokens += u.completion_tokens;
+        m.mean_latency_ms += u.latency_ms;
+        m.retried += u64::from(u.attempts > 1);
+        let (pi, po) = prices(&d.drafter, &u.provider);
+        if let (Some(pi), Some(po)) = (pi, po) {
+            *m.cost.get_or_insert(0.0) += (u.prompt_tokens as f64 * pi + u.completion_tokens as f64 * po) / 1e6;
+        }
+    }
+    for m in &mut by_model {
+        m.mean_latency_ms /= m.drafts.max(1);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "messages": stats, "models": by_model }))?);
+        return Ok(());
+    }
+    println!("{} messages, {} need a reply", stats.messages, stats.needs_reply);
+    println!("drafts: {}", stats.drafts_by_state.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", "));
+    if by_model.is_empty() {
+        println!("No model-written drafts yet (the offline drafter costs nothing).");
+    } else {
+        println!("\n{:<20} {:<28} {:>6} {:>10} {:>10} {:>9} {:>7} {:>9}", "drafter", "model", "drafts", "prompt", "completion", "latency", "retried", "cost");
+        for m in &by_model {
+            let cost = m.cost.map(|c| format!("{c:.4}")).unwrap_or_else(|| "-".into());
+            println!(
+                "{:<20} {:<28} {:>6} {:>10} {:>10} {:>7}ms {:>7} {:>9}",
+                m.drafter, m.model, m.drafts, m.prompt_tokens, m.completion_tokens, m.mean_latency_ms, m.retried, cost
+            );
+        }
     }
     Ok(())
 }

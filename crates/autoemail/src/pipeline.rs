@@ -97,6 +97,31 @@ impl App {
     /// `no_draft` rule of the policy applies. A drafter failure is kept as a
     /// failed draft the person can retry, never lost.
     pub async fn draft_message(&self, row: i64, msg: &Message) -> Result<Option<i64>> {
+        self.draft_message_with(row, msg, None).await
+    }
+
+    /// Draft a new version of the reply to a stored message, following the
+    /// person's instruction; earlier versions stay in the history.
+    pub async fn regenerate(&self, draft_id: i64, instruction: &str, person: &str) -> Result<i64> {
+        let old = self.store.draft(draft_id).await?;
+        if !matches!(old.state, DraftState::Pending | DraftState::Failed | DraftState::Rejected) {
+            return Err(AppError::Invalid(format!("draft {draft_id} is {}: only a pending, failed or rejected draft can be regenerated", old.state.as_str())));
+        }
+        let stored = self.store.message(old.message_row).await?;
+        let msg = parse_message(&stored.raw).map_err(|e| AppError::Other(e.to_string()))?;
+        self.store
+            .audit(
+                AuditEvent::person(person, "regenerate_asked", format!("new version of draft {draft_id}: {instruction:?}")).message(stored.id).draft(draft_id),
+            )
+            .await?;
+        let instruction = Some(instruction.trim()).filter(|i| !i.is_empty());
+        match self.draft_message_with(stored.id, &msg, instruction).await? {
+            Some(id) => Ok(id),
+            None => Err(AppError::Invalid("the policy says to draft nothing for this message".into())),
+        }
+    }
+
+    async fn draft_message_with(&self, row: i64, msg: &Message, instruction: Option<&str>) -> Result<Option<i64>> {
         let stored = self.store.message(row).await?;
         let (intent, sender_class, known_sender) = self.facts_for(&stored, msg).await?;
         let key = autonomy::key(intent, sender_class);
@@ -124,15 +149,18 @@ impl App {
             .filter_map(|m| parse_message(&m.raw).ok())
             .collect();
         let me = self.identity();
-        let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None };
+        let context = self.draft_context(msg, &stored.thread_key).await?;
+        let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction, context: &context };
         let draft = match self.drafter.draft(&request).await {
             Ok(d) => d,
-            Err(e) => return self.record_failed_draft(row, &e).await.map(Some),
+            Err(e) => return self.record_failed_draft(row, &e, instruction).await.map(Some),
         };
 
         let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: thread.len() + 1 });
-        let thread_text = thread_text(msg, &thread);
-        signals.extend(assess_draft(&draft, &thread_text));
+        // What the reply may repeat without it being new: the thread and the person's notes.
+        let mut known_text = thread_text(msg, &thread);
+        known_text.push_str(context.notes.as_deref().unwrap_or(""));
+        signals.extend(assess_draft(&draft, &known_text));
         let assessment = combine(signals);
         let routed = route(&stored.triage, &assessment, self.policy(), &facts);
         // Shadow mode: routine replies that wait only because their kind has not earned auto-send.
@@ -147,18 +175,10 @@ impl App {
                 state: DraftState::Pending,
                 autonomy_key: key.clone(),
                 shadow_auto_send: shadow,
+                instruction: instruction.map(str::to_string),
             })
             .await?;
-        self.store
-            .audit(
-                AuditEvent::system(
-                    "drafted",
-                    format!("by {} ({}), intent {}, confidence {:.2}", draft.drafter, draft.model, intent.as_str(), draft.confidence),
-                )
-                .message(row)
-                .draft(id),
-            )
-            .await?;
+        self.store.audit(AuditEvent::system("drafted", draft_summary(&draft, intent, instruction)).message(row).draft(id)).await?;
         let mut route_reason = match &routed {
             Route::Review { priority, reasons } => format!("to review (priority {priority}, risk {}): {}", assessment.level.as_str(), reasons.join("; ")),
             Route::AutoSend { hold_seconds, reasons } => format!("to auto-send after {hold_seconds}s: {}", reasons.join("; ")),
@@ -174,19 +194,20 @@ impl App {
         Ok(Some(id))
     }
 
-    async fn record_failed_draft(&self, row: i64, error: &autoemail_llm::DraftError) -> Result<i64> {
-        let draft = Draft {
-            body: String::new(),
-            confidence: 0.0,
-            open_questions: vec![],
-            drafter: self.drafter.name(),
-            model: String::new(),
-            prompt_hash: String::new(),
-        };
+    async fn record_failed_draft(&self, row: i64, error: &autoemail_llm::DraftError, instruction: Option<&str>) -> Result<i64> {
+        let draft = Draft { drafter: self.drafter.name(), ..Default::default() };
         let assessment = combine(vec![]);
         let routed = Route::Review { priority: 50, reasons: vec![format!("drafting failed: {error}")] };
-        let new =
-            NewDraft { message_row: row, draft, assessment, route: routed, state: DraftState::Failed, autonomy_key: String::new(), shadow_auto_send: false };
+        let new = NewDraft {
+            message_row: row,
+            draft,
+            assessment,
+            route: routed,
+            state: DraftState::Failed,
+            autonomy_key: String::new(),
+            shadow_auto_send: false,
+            instruction: instruction.map(str::to_string),
+        };
         let id = self.store.insert_draft(new).await?;
         self.store.audit(AuditEvent::system("draft_failed", error.to_string()).message(row).draft(id)).await?;
         Ok(id)
@@ -202,6 +223,21 @@ impl App {
         }
         Ok(rows.len())
     }
+}
+
+/// The audit line of a draft: who wrote it, how sure, and what it cost.
+fn draft_summary(draft: &Draft, intent: autoemail_core::intent::Intent, instruction: Option<&str>) -> String {
+    let mut s = format!("by {} ({}), intent {}, confidence {:.2}", draft.drafter, draft.model, intent.as_str(), draft.confidence);
+    if let Some(u) = &draft.usage {
+        s.push_str(&format!(
+            "; {} prompt + {} completion tokens, {} ms, {} attempt(s) at {}",
+            u.prompt_tokens, u.completion_tokens, u.latency_ms, u.attempts, u.provider
+        ));
+    }
+    if let Some(i) = instruction {
+        s.push_str(&format!("; following the instruction {i:?}"));
+    }
+    s
 }
 
 /// All the thread says, including the addresses in its headers: a reply may
@@ -278,7 +314,8 @@ impl App {
             .collect();
         let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: thread.len() + 1 });
         if triaged.needs_reply {
-            let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None };
+            let context = self.draft_context(msg, &thread_key).await?;
+            let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None, context: &context };
             let draft = self.drafter.draft(&request).await?;
             signals.extend(assess_draft(&draft, &thread_text(msg, &thread)));
         }

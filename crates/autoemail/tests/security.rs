@@ -123,7 +123,7 @@ fn a_draft_that_adds_payment_details_links_or_addresses_is_high_risk() {
         "Details are at https://pay.evil.test/now",
         "Please also write to billing@evil.test",
     ] {
-        let draft = Draft { body: body.into(), confidence: 0.9, open_questions: vec![], drafter: "t".into(), model: String::new(), prompt_hash: String::new() };
+        let draft = Draft { body: body.into(), confidence: 0.9, open_questions: vec![], drafter: "t".into(), ..Default::default() };
         let a = combine(assess_draft(&draft, thread));
         assert_eq!(a.level, RiskLevel::High, "{body}: {:?}", a.reasons());
     }

@@ -107,6 +107,7 @@ fn main() {
         drafter: "bench".into(),
         model: String::new(),
         prompt_hash: String::new(),
+        ..Default::default()
     };
     let reps = 20_000;
     let drafts = median_rate(5, reps, || {

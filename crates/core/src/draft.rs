@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
     pub body: String,
     /// 0.0 ..= 1.0: how sure the drafter is that this reply is right as it stands.
@@ -14,6 +14,23 @@ pub struct Draft {
     pub model: String,
     /// Hash of the exact prompt or template input, so a draft can be traced and reproduced.
     pub prompt_hash: String,
+    /// What the reply commits the person to, as the drafter reports it.
+    #[serde(default)]
+    pub commitments: Vec<String>,
+    /// Tokens, latency and provider, when a model wrote it.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+}
+
+/// What one draft cost: shown in stats, kept with the draft.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub provider: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub latency_ms: u64,
+    /// Attempts it took (retries after 429/5xx/timeouts count).
+    pub attempts: u32,
 }
 
 /// The `[[...]]` placeholders a drafter left for facts it did not have.

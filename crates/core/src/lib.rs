@@ -19,8 +19,10 @@ pub mod message;
 pub mod policy;
 pub mod quote;
 pub mod reply;
+pub mod retrieval;
 pub mod review;
 pub mod risk;
+pub mod style;
 pub mod thread;
 pub mod triage;
 

@@ -341,6 +341,15 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
         }
         out.push(RiskSignal { kind, severity, source: Source::Draft, explanation: format!("{what}: \"{sentence}\""), span: Some(ask.span) });
     }
+    if !draft.commitments.is_empty() && !out.iter().any(|s| s.kind == SignalKind::Commitment) {
+        out.push(RiskSignal {
+            kind: SignalKind::Commitment,
+            severity: Severity::Medium,
+            source: Source::Draft,
+            explanation: format!("the drafter says the reply commits you to: {}", draft.commitments.iter().map(|c| excerpt(c)).collect::<Vec<_>>().join("; ")),
+            span: None,
+        });
+    }
     let thread_lower = thread_text.to_lowercase();
     for (regex, kind, what) in [
         (&LINK, SignalKind::Link, "a link"),

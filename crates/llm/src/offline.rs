@@ -12,7 +12,7 @@ use crate::{DraftError, DraftRequest, Drafter};
 #[derive(Debug, Default, Clone)]
 pub struct OfflineDrafter;
 
-const TEMPLATE_VERSION: &str = "offline-v1";
+const TEMPLATE_VERSION: &str = "offline-v2";
 
 /// Questions the sender asked, as sentences ending in '?', from the fresh text.
 fn questions(text: &str) -> Vec<String> {
@@ -55,25 +55,111 @@ fn body_for(intent: Intent, asked: &[String]) -> (String, f32, Vec<String>) {
     }
 }
 
+/// Notes lines that answer a question, by BM25 over the lines of the notes.
+fn answer_from_notes(notes: &str, question: &str) -> Option<String> {
+    let lines: Vec<&str> = notes.lines().map(str::trim).filter(|l| l.chars().any(char::is_alphanumeric) && !l.starts_with('#')).collect();
+    let index = autoemail_core::retrieval::Bm25::new(&lines);
+    let (best, score) = index.search(question, 1).into_iter().next()?;
+    let shared = autoemail_core::retrieval::terms(lines[best]).iter().filter(|t| autoemail_core::retrieval::terms(question).contains(t)).count();
+    (score >= 1.0 && shared >= 1).then(|| lines[best].trim_start_matches(['-', '*', ' ']).to_string())
+}
+
+/// Word overlap of two texts (Jaccard over content terms).
+fn similarity(a: &str, b: &str) -> f64 {
+    let ta: std::collections::HashSet<String> = autoemail_core::retrieval::terms(a).into_iter().collect();
+    let tb: std::collections::HashSet<String> = autoemail_core::retrieval::terms(b).into_iter().collect();
+    if ta.is_empty() || tb.is_empty() {
+        return 0.0;
+    }
+    ta.intersection(&tb).count() as f64 / ta.union(&tb).count() as f64
+}
+
+/// A past reply without its greeting and sign-off lines.
+fn reply_core(reply: &str) -> String {
+    let lines: Vec<&str> = reply.lines().collect();
+    let start = usize::from(lines.first().is_some_and(|l| l.trim().ends_with(',') && l.split_whitespace().count() <= 4));
+    let mut end = lines.len();
+    while end > start && (lines[end - 1].trim().is_empty() || lines[end - 1].split_whitespace().count() <= 2) {
+        end -= 1;
+    }
+    lines[start..end].join("\n").trim().to_string()
+}
+
 #[async_trait]
 impl Drafter for OfflineDrafter {
     async fn draft(&self, request: &DraftRequest<'_>) -> Result<Draft, DraftError> {
         let msg = request.message;
+        let style = &request.context.style;
         let fresh = if msg.fresh_text.trim().is_empty() { &msg.text } else { &msg.fresh_text };
         let asked = questions(fresh);
-        let (core, confidence, open_questions) = body_for(request.intent, &asked);
-        let greeting = match msg.from.as_ref().and_then(|f| f.first_name()) {
-            Some(name) => format!("Hi {name},"),
-            None => "Hello,".to_string(),
+        let (mut core, mut confidence, mut open_questions) = body_for(request.intent, &asked);
+        let mut used = vec![format!("intent template ({})", request.intent.as_str())];
+
+        // Answer from the person's notes where a line fits a question.
+        if let Some(notes) = request.context.notes.as_deref() {
+            let answers: Vec<String> = asked.iter().filter_map(|q| answer_from_notes(notes, q)).collect();
+            if !answers.is_empty() && core.contains("[[") {
+                core = format!("Thanks for your message. {}", answers.join(" "));
+                confidence = 0.6;
+                open_questions = vec!["Answered from your notes: check it is what they asked.".into()];
+                used.push("notes".into());
+            }
+        }
+        // Reuse the person's own reply to a very similar message.
+        if let Some(ex) = style.examples.first().filter(|ex| !ex.incoming.is_empty() && similarity(&ex.incoming, fresh) >= 0.5) {
+            let past = reply_core(&ex.reply);
+            if !past.is_empty() {
+                core = past;
+                confidence = 0.6;
+                open_questions = vec!["Reused your reply to a similar message: check it fits this one.".into()];
+                used.push("a past reply".into());
+            }
+        }
+        if let Some(instruction) = request.instruction {
+            let lower = instruction.to_lowercase();
+            if lower.contains("decline") || lower.contains("say no") {
+                core = "Thank you for thinking of me. Unfortunately I can't take this on at the moment, but I appreciate you asking.".into();
+                confidence = 0.7;
+                open_questions.clear();
+            } else if lower.contains("short") {
+                core = core.split_inclusive(['.', '?', '!']).next().unwrap_or(&core).trim().to_string();
+            } else if let Some(offer) = lower.strip_prefix("offer ").map(|o| o.trim_end_matches(" instead").trim().to_string()) {
+                core = format!("Thanks for getting in touch. Would {offer} work for you instead?");
+                confidence = 0.6;
+                open_questions.clear();
+            } else {
+                open_questions.push(format!("You asked: \"{instruction}\". The offline drafter cannot rewrite freely; edit the draft, or configure a model."));
+            }
+            used.push("your instruction".into());
+        }
+
+        let first_name = msg.from.as_ref().and_then(|f| f.first_name());
+        let greeting = match (&style.greeting, &first_name) {
+            (Some(g), Some(name)) => g.replace("{name}", name),
+            (Some(g), None) if !g.contains("{name}") => g.clone(),
+            (_, Some(name)) => format!("Hi {name},"),
+            _ => "Hello,".to_string(),
         };
+        let sign_off = style.sign_off.clone().unwrap_or_else(|| "Best regards,".into());
         let sign = request.me.name.as_deref().and_then(|n| n.split_whitespace().next()).unwrap_or("").to_string();
-        let mut body = format!("{greeting}\n\n{core}\n\nBest regards,\n");
+        let mut body = format!("{greeting}\n\n{core}\n\n{sign_off}\n");
         if !sign.is_empty() {
             body.push_str(&sign);
             body.push('\n');
         }
-        let prompt_hash = sha256_hex(format!("{TEMPLATE_VERSION}\n{}\n{}", request.intent.as_str(), msg.dedup_key()).as_bytes());
-        Ok(Draft { body, confidence, open_questions, drafter: "offline".into(), model: TEMPLATE_VERSION.into(), prompt_hash })
+        let prompt_hash = sha256_hex(
+            format!("{TEMPLATE_VERSION}\n{}\n{}\n{}\n{}", request.intent.as_str(), msg.dedup_key(), used.join(","), request.instruction.unwrap_or(""))
+                .as_bytes(),
+        );
+        Ok(Draft {
+            body,
+            confidence,
+            open_questions,
+            drafter: "offline".into(),
+            model: format!("{TEMPLATE_VERSION} ({})", used.join(" + ")),
+            prompt_hash,
+            ..Default::default()
+        })
     }
 
     fn name(&self) -> String {
@@ -84,6 +170,17 @@ impl Drafter for OfflineDrafter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_from_notes_and_reuses_past_replies() {
+        let notes = "# Shop\nOpening hours: Monday to Friday 9:00-17:00, Saturday 10:00-14:00.\nDelivery: 3-5 working days in the EU.";
+        assert_eq!(
+            answer_from_notes(notes, "What are your opening hours on Saturday?").as_deref(),
+            Some("Opening hours: Monday to Friday 9:00-17:00, Saturday 10:00-14:00.")
+        );
+        assert_eq!(answer_from_notes(notes, "Do you sell gift cards?"), None);
+        assert_eq!(reply_core("Hey Dana,\n\nYes, 10 to 2 on Saturdays.\n\nCheers,\nSam"), "Yes, 10 to 2 on Saturdays.");
+    }
 
     #[test]
     fn finds_questions() {

@@ -49,4 +49,8 @@ pub trait MailSender: Send + Sync {
     async fn send(&self, envelope_from: &str, recipients: &[String], raw: &[u8]) -> Result<(), SendError>;
     /// A short description for logs and the audit log ("smtp://host:587").
     fn describe(&self) -> String;
+    /// Can it deliver at all (server reachable and greeting, folder writable)?
+    async fn check(&self) -> Result<(), SendError> {
+        Ok(())
+    }
 }

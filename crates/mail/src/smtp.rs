@@ -85,4 +85,12 @@ impl MailSender for SmtpSender {
     fn describe(&self) -> String {
         self.describe.clone()
     }
+
+    async fn check(&self) -> Result<(), SendError> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SendError::Transient("the server did not accept a NOOP".into())),
+            Err(e) => Err(classify(e)),
+        }
+    }
 }

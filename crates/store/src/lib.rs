@@ -100,6 +100,14 @@ pub trait Store: Send + Sync {
     /// Outcomes of one category (or all) at or after `since`, oldest first.
     async fn outcomes(&self, account: &str, key: Option<&str>, since: i64) -> Result<Vec<StoredOutcome>>;
 
+    /// Replies the person sent (through the outbox, or found in Sent), newest first.
+    async fn sent_replies(&self, account: &str, limit: i64) -> Result<Vec<SentReply>>;
+    async fn message_by_message_id(&self, account: &str, message_id: &str) -> Result<Option<StoredMessage>>;
+    /// Earlier messages from this address outside the given thread, newest first.
+    async fn recent_from(&self, account: &str, email: &str, other_than_thread: &str, limit: i64) -> Result<Vec<StoredMessage>>;
+    /// Drafts a model wrote (with usage), for stats.
+    async fn drafts_with_usage(&self) -> Result<Vec<StoredDraft>>;
+
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>>;
     async fn set_sync_state(&self, account: &str, mailbox: &str, state: SyncState) -> Result<()>;
 }

@@ -64,6 +64,8 @@ pub struct NewDraft {
     pub autonomy_key: String,
     /// Routed to review only because its category has not earned auto-send.
     pub shadow_auto_send: bool,
+    /// The person's instruction, when this version was regenerated with one.
+    pub instruction: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +89,9 @@ pub struct StoredDraft {
     pub updated_at: i64,
     pub autonomy_key: String,
     pub shadow_auto_send: bool,
+    pub commitments: Vec<String>,
+    pub usage: Option<autoemail_core::draft::Usage>,
+    pub instruction: Option<String>,
 }
 
 impl StoredDraft {
@@ -219,4 +224,11 @@ pub struct StoredOutcome {
     pub outcome: autoemail_core::autonomy::Outcome,
     pub shadow_auto_send: bool,
     pub at: i64,
+}
+
+/// A reply the person sent, with the message it answered when known.
+#[derive(Debug, Clone)]
+pub struct SentReply {
+    pub raw: Vec<u8>,
+    pub original_row: Option<i64>,
 }

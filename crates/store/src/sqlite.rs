@@ -119,6 +119,12 @@ fn draft_from_row(row: &SqliteRow) -> Result<StoredDraft> {
         updated_at: row.try_get("updated_at")?,
         autonomy_key: row.try_get("autonomy_key")?,
         shadow_auto_send: row.try_get::<i64, _>("shadow_auto_send")? != 0,
+        commitments: from_json(&row.try_get::<String, _>("commitments_json")?, "commitments")?,
+        usage: match row.try_get::<Option<String>, _>("usage_json")? {
+            Some(u) => Some(from_json(&u, "usage")?),
+            None => None,
+        },
+        instruction: row.try_get("instruction")?,
     })
 }
 
@@ -301,8 +307,8 @@ impl Store for SqliteStore {
         };
         let t = now();
         let id = sqlx::query(
-            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send, commitments_json, usage_json, instruction)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(new.message_row)
         .bind(version)
@@ -322,6 +328,9 @@ impl Store for SqliteStore {
         .bind(t)
         .bind(&new.autonomy_key)
         .bind(i64::from(new.shadow_auto_send))
+        .bind(json(&new.draft.commitments))
+        .bind(new.draft.usage.as_ref().map(json))
+        .bind(&new.instruction)
         .execute(&mut *tx)
         .await?
         .last_insert_rowid();
@@ -642,6 +651,48 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn sent_replies(&self, account: &str, limit: i64) -> Result<Vec<SentReply>> {
+        let rows = sqlx::query(
+            "SELECT raw, original_row, t FROM (
+                SELECT raw, original_row, COALESCE(sent_at, created_at) AS t FROM outbox WHERE account = ?1 AND state IN ('sent', 'filed')
+                UNION ALL
+                SELECT raw, NULL AS original_row, COALESCE(date, received_at) AS t FROM messages WHERE account = ?1 AND category = 'from_self'
+             ) ORDER BY t DESC LIMIT ?2",
+        )
+        .bind(account)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(SentReply { raw: r.try_get("raw")?, original_row: r.try_get("original_row")? })).collect()
+    }
+
+    async fn message_by_message_id(&self, account: &str, message_id: &str) -> Result<Option<StoredMessage>> {
+        let row = sqlx::query("SELECT * FROM messages WHERE account = ? AND message_id = ? ORDER BY id LIMIT 1")
+            .bind(account)
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    async fn recent_from(&self, account: &str, email: &str, other_than_thread: &str, limit: i64) -> Result<Vec<StoredMessage>> {
+        let rows = sqlx::query(
+            "SELECT * FROM messages WHERE account = ? AND from_email = ? AND thread_key <> ? ORDER BY COALESCE(date, received_at) DESC, id DESC LIMIT ?",
+        )
+        .bind(account)
+        .bind(email)
+        .bind(other_than_thread)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    async fn drafts_with_usage(&self) -> Result<Vec<StoredDraft>> {
+        let rows = sqlx::query("SELECT * FROM drafts WHERE usage_json IS NOT NULL ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(draft_from_row).collect()
     }
 
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>> {
