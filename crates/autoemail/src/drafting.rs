@@ -180,8 +180,13 @@ impl App {
     pub async fn draft_context(&self, msg: &Message, thread_key: &str) -> Result<DraftContext> {
         let sent = self.store.sent_replies(self.account(), STYLE_SOURCE).await?;
         let mut replies: Vec<(Option<Message>, Message)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for s in sent {
             let Ok(reply) = parse_message(&s.raw) else { continue };
+            // A reply sent through the outbox is also in the Sent folder once synced.
+            if !seen.insert(reply.message_id.clone().unwrap_or_else(|| reply.raw_sha256.clone())) {
+                continue;
+            }
             let original = match s.original_row {
                 Some(row) => Some(self.store.message(row).await?),
                 None => match reply.in_reply_to.first() {

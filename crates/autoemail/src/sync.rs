@@ -17,6 +17,8 @@ use crate::pipeline::{IngestOutcome, Source};
 use crate::{App, AppError, Result};
 
 const BATCH: usize = 50;
+/// Sent messages read on the first sync, for learning the person's style.
+pub const SENT_HISTORY: usize = 500;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SyncReport {
@@ -99,6 +101,22 @@ impl App {
         Ok(report)
     }
 
+    /// Bring in the replies the person sent from elsewhere (their Sent folder),
+    /// so drafts learn their style. The first time, only the latest
+    /// [`SENT_HISTORY`] messages are read. Never drafted: triage sees they are from the person.
+    pub async fn sync_sent(&self, client: &mut ImapClient) -> Result<SyncReport> {
+        let Some(sent) = client.find_sent_mailbox().await? else { return Ok(SyncReport::default()) };
+        if self.store.sync_state(self.account(), &sent).await?.is_none() {
+            let status = client.select(&sent).await?;
+            let uids = client.uids_after(0).await?;
+            if uids.len() > SENT_HISTORY {
+                let last_uid = uids[uids.len() - SENT_HISTORY - 1];
+                self.store.set_sync_state(self.account(), &sent, SyncState { uidvalidity: status.uidvalidity, last_uid }).await?;
+            }
+        }
+        self.sync_mailbox(client, &sent, false).await
+    }
+
     /// The long-running loop: sync, IDLE, repeat; the outbox worker runs beside it.
     pub async fn run(&self, options: RunOptions) -> Result<()> {
         let imap = self.config.imap_config()?.ok_or_else(|| AppError::Config("`run` needs an [imap] section in the config".into()))?;
@@ -108,6 +126,7 @@ impl App {
 
         if options.once {
             let mut client = ImapClient::connect(&imap).await?;
+            self.sync_sent(&mut client).await?;
             let report = self.sync_mailbox(&mut client, &mailbox, options.progress).await?;
             client.logout().await;
             println!("synced {mailbox}: {} fetched, {} new, {} drafted", report.fetched, report.new, report.drafted);
@@ -142,6 +161,10 @@ impl App {
             let result: Result<()> = async {
                 let mut client = ImapClient::connect(&imap).await?;
                 tracing::info!("connected to {}:{} as {}", imap.host, imap.port, imap.username);
+                let sent = self.sync_sent(&mut client).await?;
+                if sent.new > 0 {
+                    tracing::info!("{} sent message(s) read for your writing style", sent.new);
+                }
                 loop {
                     let report = self.sync_mailbox(&mut client, &mailbox, options.progress && first).await?;
                     if first {

@@ -1,0 +1,111 @@
+//! The demo inbox drafted through the OpenAI-compatible path, against a local
+//! server that speaks the chat-completions protocol: every message that needs
+//! a reply is drafted by the model with its usage recorded; a server failure
+//! leaves a failed draft the person can retry; regenerating with an
+//! instruction keeps the versions; replies the person sent become style
+//! examples for later drafts.
+
+use autoemail::pipeline::{IngestOutcome, Source};
+use autoemail::{App, Config};
+use autoemail_core::review::DraftState;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// Answers every chat completion with a draft that quotes the subject it was asked about.
+struct Drafts;
+impl Respond for Drafts {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: serde_json::Value = req.body_json().unwrap();
+        let user = body["messages"][1]["content"].as_str().unwrap_or_default();
+        let subject = user.lines().rev().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or("?");
+        let draft = json!({ "body": format!("Hi,\n\nThanks for your note about {subject}.\n\nBest,\nSam"), "confidence": 0.9, "commitments": [], "open_questions": [] });
+        ResponseTemplate::new(200).set_body_json(json!({
+            "model": "mock-model",
+            "choices": [{ "index": 0, "finish_reason": "stop", "message": { "role": "assistant", "content": draft.to_string() } }],
+            "usage": { "prompt_tokens": user.len() / 4, "completion_tokens": 20 }
+        }))
+    }
+}
+
+async fn open(dir: &std::path::Path, base_url: &str) -> App {
+    let config = format!(
+        "[account]\naddress = \"sam@northwind.example\"\ndisplay_name = \"Sam Carter\"\n\n[store]\npath = \"s.sqlite\"\n\n[outbox]\nmaildir = \"sent\"\n\n\
+[drafter]\nprovider = \"openai\"\nmodel = \"mock-model\"\nbase_url = \"{base_url}/v1\"\nmax_retries = 0\ntimeout_seconds = 5\nnotes = \"notes.md\"\nprice_per_million_input = 1.0\nprice_per_million_output = 2.0\n"
+    );
+    autoemail::config::write_private(&dir.join("config.toml"), &config).unwrap();
+    std::fs::write(dir.join("notes.md"), "Opening hours: Monday to Friday 9:00-17:00.\n").unwrap();
+    App::open(Config::load(&dir.join("config.toml")).unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_inbox_is_drafted_by_the_model() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(Drafts).mount(&server).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let app = open(tmp.path(), &server.uri()).await;
+    let mut drafted = Vec::new();
+    for raw in autoemail_mail::import::split_mbox(autoemail::demo::SAMPLE_INBOX) {
+        if let IngestOutcome::Stored { draft: Some(id), .. } = app.ingest(&raw, Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap() {
+            drafted.push(id);
+        }
+    }
+    assert!(drafted.len() >= 15, "drafted {}", drafted.len());
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), drafted.len(), "one model call per draft");
+    for id in &drafted {
+        let d = app.store.draft(*id).await.unwrap();
+        let m = app.store.message(d.message_row).await.unwrap();
+        assert_eq!(d.drafter, "openai-compatible");
+        assert!(d.body.contains(&m.subject), "draft {id} is about another message: {}", d.body);
+        let u = d.usage.as_ref().expect("usage recorded");
+        assert!(u.prompt_tokens > 50 && u.completion_tokens == 20);
+    }
+    // The notes reached the prompt, fenced.
+    let first: serde_json::Value = requests[0].body_json().unwrap();
+    assert!(first["messages"][1]["content"].as_str().unwrap().contains("Opening hours: Monday to Friday"));
+    // The audit log says who drafted and what it cost.
+    let log = app.store.audit_log(autoemail_store::AuditFilter::default()).await.unwrap();
+    assert!(log.iter().any(|r| r.action == "drafted" && r.reason.contains("prompt +") && r.reason.contains("mock-model")));
+}
+
+#[tokio::test]
+async fn failures_are_kept_and_retried_regenerate_keeps_versions_and_sent_replies_teach_style() {
+    let tmp = tempfile::tempdir().unwrap();
+    let down = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500).set_body_string("down")).mount(&down).await;
+    let app = open(tmp.path(), &down.uri()).await;
+    let raw = b"From: Dana Lee <dana@example.org>\r\nTo: Sam Carter <sam@northwind.example>\r\nSubject: Opening hours\r\nMessage-ID: <q1@example.org>\r\n\r\nAre you open on Saturday?\r\n";
+    let IngestOutcome::Stored { draft: Some(failed), .. } = app.ingest(raw, Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap() else {
+        panic!()
+    };
+    let d = app.store.draft(failed).await.unwrap();
+    assert_eq!(d.state, DraftState::Failed, "a down model leaves a failed draft, not a lost message");
+    assert!(d.reasons()[0].contains("500"), "{:?}", d.reasons());
+
+    // The model is back: retry, then regenerate with an instruction.
+    let up = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(Drafts).mount(&up).await;
+    let app = open(tmp.path(), &up.uri()).await;
+    let v2 = app.regenerate(failed, "", "tester").await.unwrap();
+    let v3 = app.regenerate(v2, "shorter, and offer Tuesday", "tester").await.unwrap();
+    let versions = app.store.drafts_for_message(d.message_row).await.unwrap();
+    assert_eq!(versions.len(), 3);
+    let latest = app.store.draft(v3).await.unwrap();
+    assert_eq!((latest.version, latest.state, latest.instruction.as_deref()), (3, DraftState::Pending, Some("shorter, and offer Tuesday")));
+    assert_eq!(app.store.draft(v2).await.unwrap().state, DraftState::Obsolete);
+    let asked: serde_json::Value = up.received_requests().await.unwrap().last().unwrap().body_json().unwrap();
+    assert!(asked["messages"][1]["content"].as_str().unwrap().contains("asks for this version: shorter, and offer Tuesday"));
+
+    // Send it (into the Maildir); the next similar question shows it as a style example.
+    app.approve(v3, "tester", Some("Hey Dana,\n\nYes, 10 to 2 on Saturdays.\n\nCheers,\nSam".into())).await.unwrap();
+    let sender = app.sender().unwrap();
+    assert_eq!(app.deliver_due(sender.as_ref(), None).await.unwrap().sent, 1);
+    let raw = b"From: Eli Moss <eli@example.org>\r\nTo: Sam Carter <sam@northwind.example>\r\nSubject: Saturday\r\nMessage-ID: <q2@example.org>\r\n\r\nAre you open on Saturday morning?\r\n";
+    app.ingest(raw, Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
+    let asked: serde_json::Value = up.received_requests().await.unwrap().last().unwrap().body_json().unwrap();
+    let user = asked["messages"][1]["content"].as_str().unwrap();
+    assert!(user.contains("answered similar emails before") && user.contains("10 to 2 on Saturdays"), "{user}");
+    let system = asked["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("greet like \"Hey {name},\"") && system.contains("close with \"Cheers,\""), "{system}");
+}
