@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod drafting;
 pub mod eval;
+pub mod html_view;
 pub mod outbox;
 pub mod pipeline;
 pub mod review;

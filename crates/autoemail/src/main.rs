@@ -62,7 +62,12 @@ enum Command {
         json: bool,
     },
     /// A draft with its original message, risk signals and history
-    Show { id: i64 },
+    Show {
+        id: i64,
+        /// Print the original's HTML, sanitized with remote content blocked (for a browser)
+        #[arg(long)]
+        html: bool,
+    },
     /// Approve a draft as it stands
     Approve { id: i64 },
     /// Edit a draft in $EDITOR, then approve it
@@ -162,8 +167,22 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
     }
 }
 
+/// `autoemail queue | head` closes the pipe early: stop quietly, as other
+/// command-line tools do, instead of reporting a failed print as a crash.
+fn exit_quietly_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload().downcast_ref::<String>().map(String::as_str).or_else(|| info.payload().downcast_ref::<&str>().copied()).unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 #[tokio::main]
 async fn main() {
+    exit_quietly_on_closed_stdout();
     tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).init();
     autoemail_mail::tls::install_crypto_provider();
     if let Err(e) = real_main().await {
@@ -200,7 +219,18 @@ async fn real_main() -> anyhow::Result<()> {
                 print_queue(&queue);
             }
         }
-        Command::Show { id } => show_cmd(&app, id).await?,
+        Command::Show { id, html: false } => show_cmd(&app, id).await?,
+        Command::Show { id, html: true } => {
+            let d = app.store.draft(id).await?;
+            let m = app.store.message(d.message_row).await?;
+            let msg = parse_message(&m.raw).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let Some(html) = &msg.html else { bail!("message {} has no HTML part; `autoemail show {id}` shows its text", m.id) };
+            let safe = autoemail::html_view::safe_html(html);
+            println!("{}", safe.html);
+            if safe.blocked_remote > 0 {
+                eprintln!("{} remote image(s) or resource(s) blocked so the sender cannot tell you opened it", safe.blocked_remote);
+            }
+        }
         Command::Approve { id } => {
             approve_and_maybe_send(&app, id, &actor, None).await?;
         }

@@ -109,3 +109,30 @@ async fn failures_are_kept_and_retried_regenerate_keeps_versions_and_sent_replie
     let system = asked["messages"][0]["content"].as_str().unwrap();
     assert!(system.contains("greet like \"Hey {name},\"") && system.contains("close with \"Cheers,\""), "{system}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_says_what_is_wrong() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": [{ "id": "llama3.1" }, { "id": "qwen2.5" }] })))
+        .mount(&server)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let _app = open(tmp.path(), &server.uri()).await;
+    let run = |config: &std::path::Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_autoemail")).arg("--config").arg(config).arg("doctor").output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (ok, said) = run(&tmp.path().join("config.toml"));
+    assert!(!ok, "{said}");
+    assert!(said.contains("FAILED drafter") && said.contains("does not offer the model \"mock-model\"") && said.contains("llama3.1"), "{said}");
+    assert!(said.contains("ok     notes: 1 lines"), "{said}");
+
+    // The offline drafter and a Maildir outbox: everything passes.
+    let demo = tempfile::tempdir().unwrap();
+    autoemail::demo::prepare(demo.path(), false).await.unwrap();
+    let (ok, said) = run(&demo.path().join("config.toml"));
+    assert!(ok, "{said}");
+    assert!(said.contains("All checks passed"), "{said}");
+}

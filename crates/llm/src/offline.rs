@@ -121,9 +121,13 @@ impl Drafter for OfflineDrafter {
                 core = "Thank you for thinking of me. Unfortunately I can't take this on at the moment, but I appreciate you asking.".into();
                 confidence = 0.7;
                 open_questions.clear();
+            } else if lower.contains("detail") || lower.contains("more information") || lower.contains("ask for") {
+                core = "Thanks for your message. So that I can help, could you tell me a bit more about [[what you need to know]]?".into();
+                confidence = 0.5;
+                open_questions = vec!["What do you need them to tell you?".into()];
             } else if lower.contains("short") {
                 core = core.split_inclusive(['.', '?', '!']).next().unwrap_or(&core).trim().to_string();
-            } else if let Some(offer) = lower.strip_prefix("offer ").map(|o| o.trim_end_matches(" instead").trim().to_string()) {
+            } else if let Some(offer) = lower.starts_with("offer ").then(|| instruction.trim()[6..].trim_end_matches(" instead").trim().to_string()) {
                 core = format!("Thanks for getting in touch. Would {offer} work for you instead?");
                 confidence = 0.6;
                 open_questions.clear();
