@@ -124,7 +124,7 @@ pub struct PolicySection {
     pub review_hold_seconds: Option<u64>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxConfig {
     /// Seconds an approved reply waits before it is sent, so it can be taken back.
@@ -132,6 +132,27 @@ pub struct OutboxConfig {
     pub hold_seconds: u64,
     /// Deliver replies into this Maildir instead of SMTP (demo mode).
     pub maildir: Option<PathBuf>,
+    /// Add your own address to the SMTP envelope (not the headers): the copy that
+    /// arrives in your INBOX proves the server took the reply, so a crash between
+    /// "accepted" and "recorded" never leads to sending it twice.
+    #[serde(default = "default_true")]
+    pub self_copy: bool,
+    /// After a crash, how long to look for that copy before sending again.
+    #[serde(default = "default_grace")]
+    pub reconcile_grace_seconds: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig { hold_seconds: 0, maildir: None, self_copy: true, reconcile_grace_seconds: default_grace() }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_grace() -> u64 {
+    30
 }
 
 impl Config {

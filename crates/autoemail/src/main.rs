@@ -93,8 +93,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Send approved replies that are due now
+    /// Send approved replies that are due now (after settling any a crash interrupted)
     Send,
+    /// Stop all sending at once (the kill switch); approvals still queue up
+    Pause {
+        #[arg(long, default_value = "paused by you")]
+        reason: String,
+    },
+    /// Resume sending after `pause`
+    Resume,
     /// The audit log, for one draft or all
     Log {
         /// A draft id
@@ -165,6 +172,16 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
         Ok(directive) => filter.add_directive(directive),
         Err(_) => filter,
     }
+}
+
+fn print_delivery(r: &autoemail::outbox::DeliveryReport) {
+    if r.paused {
+        println!("sending is paused (`autoemail resume` to continue)");
+    }
+    if r.reconciled_sent + r.reconciled_requeued > 0 {
+        println!("after an interrupted send: {} found delivered (not sent again), {} not found (sent again)", r.reconciled_sent, r.reconciled_requeued);
+    }
+    println!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed);
 }
 
 /// `autoemail queue | head` closes the pipe early: stop quietly, as other
@@ -264,7 +281,15 @@ async fn real_main() -> anyhow::Result<()> {
             let sender = app.sender()?;
             let mut filer = app.config.imap_config()?.map(autoemail::outbox::ImapFiler::new);
             let r = app.deliver_due(sender.as_ref(), filer.as_mut()).await?;
-            println!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed);
+            print_delivery(&r);
+        }
+        Command::Pause { reason } => {
+            app.set_paused(&actor, Some(&reason)).await?;
+            println!("sending paused: {reason}. Nothing goes out until `autoemail resume`.");
+        }
+        Command::Resume => {
+            app.set_paused(&actor, None).await?;
+            println!("sending resumed");
         }
         Command::Log { id, limit } => {
             let records = app

@@ -4,6 +4,14 @@
 //! A reply is claimed (queued → sending) in one statement before the send, so two
 //! workers never send the same row. Transient failures retry with backoff and
 //! jitter; permanent ones go back to the person with the server's words.
+//!
+//! Exactly once through crashes: a claim records which process made it. A
+//! reply left in `sending` by a process that is gone may or may not have
+//! reached the server, so before anything is retried it is reconciled: looked
+//! up by its Message-ID in Sent and INBOX (where the envelope copy to the
+//! person arrives once the server accepted it), or asked of the transport
+//! where it can tell. Found: recorded as sent, never sent again. Not found
+//! after a grace period: queued again.
 
 use autoemail_core::audit::AuditEvent;
 use autoemail_mail::MailSender;
@@ -21,6 +29,45 @@ pub struct DeliveryReport {
     pub filed: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Left `sending` by a crashed process and found delivered: not sent again.
+    pub reconciled_sent: usize,
+    /// Left `sending` by a crashed process and not found anywhere: queued again.
+    pub reconciled_requeued: usize,
+    /// Sending is paused for the account (`autoemail pause`).
+    pub paused: bool,
+}
+
+/// A claim older than this is taken as abandoned even when its process cannot be checked (another host).
+pub const CLAIM_LEASE_SECONDS: i64 = 300;
+
+/// This process, as written on its claims: host, pid and start time (so a
+/// reused pid is not mistaken for the claimant).
+pub fn claimer_id() -> String {
+    format!("{}:{}:{}", host_name(), std::process::id(), process_start(std::process::id()).unwrap_or_default())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Start time of a process in clock ticks since boot (Linux), from /proc.
+fn process_start(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22, counted after the command name in parentheses (which may hold spaces).
+    stat.rsplit_once(')')?.1.split_whitespace().nth(19).map(str::to_string)
+}
+
+/// Is the process that made this claim still running? None when it cannot be told from here.
+fn claimant_alive(claimed_by: &str) -> Option<bool> {
+    let mut parts = claimed_by.rsplitn(3, ':');
+    let (start, pid, host) = (parts.next()?, parts.next()?.parse::<u32>().ok()?, parts.next()?);
+    if host != host_name() || start.is_empty() {
+        return None;
+    }
+    Some(process_start(pid).as_deref() == Some(start))
 }
 
 /// Files sent replies over IMAP: APPEND to \Sent, then \Answered on the original.
@@ -32,6 +79,24 @@ pub struct ImapFiler {
 impl ImapFiler {
     pub fn new(config: ImapConfig) -> Self {
         ImapFiler { config, sent_mailbox: None }
+    }
+
+    /// Where a message with this Message-ID is, if anywhere: Sent first, then INBOX.
+    pub async fn find(&mut self, message_id: &str) -> Result<Option<String>> {
+        let mut client = ImapClient::connect(&self.config).await?;
+        if self.sent_mailbox.is_none() {
+            self.sent_mailbox = client.find_sent_mailbox().await?;
+        }
+        let sent = self.sent_mailbox.clone().unwrap_or_else(|| "Sent".to_string());
+        let mut found = None;
+        for mailbox in [sent.as_str(), "INBOX"] {
+            if client.select(mailbox).await.is_ok() && !client.search_message_id(message_id).await?.is_empty() {
+                found = Some(mailbox.to_string());
+                break;
+            }
+        }
+        client.logout().await;
+        Ok(found)
     }
 
     async fn file(&mut self, raw: &[u8], original_mailbox: &str, original_uid: Option<u32>) -> Result<String> {
@@ -58,11 +123,87 @@ fn backoff_seconds(attempts: i64, jitter_seed: i64) -> i64 {
 }
 
 impl App {
+    /// Settle replies that a vanished process left in `sending`: sent if the
+    /// mailbox or the transport shows they went out, else queued again.
+    pub async fn reconcile(&self, sender: &dyn MailSender, mut filer: Option<&mut ImapFiler>, report: &mut DeliveryReport) -> Result<()> {
+        let grace = self.config.outbox.reconcile_grace_seconds as i64;
+        for item in self.store.outbox_by_state(OutboxState::Sending).await? {
+            let claimed_at = item.claimed_at.unwrap_or(0);
+            let alive = item.claimed_by.as_deref().and_then(claimant_alive);
+            let abandoned = match alive {
+                Some(alive) => !alive,
+                None => now() - claimed_at > CLAIM_LEASE_SECONDS,
+            };
+            if !abandoned {
+                continue;
+            }
+            // Look now, and again until the grace period after the claim has passed:
+            // the server's copy may still be on its way.
+            let found = loop {
+                let where_found = match filer.as_deref_mut() {
+                    Some(f) => f.find(&item.rfc_message_id).await?,
+                    None => None,
+                };
+                let found = where_found.or(match sender.was_delivered(&item.rfc_message_id).await {
+                    Some(true) => Some(sender.describe()),
+                    _ => None,
+                });
+                if found.is_some() || now() >= claimed_at + grace {
+                    break found;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            };
+            let ev = |action: &str, reason: String| AuditEvent::system(action, reason).message(item.original_row).draft(item.draft_id);
+            match found {
+                Some(place) => {
+                    let why = format!("{} was being sent when its process stopped; found in {place}: recorded as sent, not sent again", item.rfc_message_id);
+                    self.store.mark_sent(item.id, ev("reconciled_sent", why)).await?;
+                    report.reconciled_sent += 1;
+                }
+                None => {
+                    let why = format!("{} was being sent when its process stopped; not found after {grace}s: sending again", item.rfc_message_id);
+                    self.store.requeue_sending(item.id, ev("reconciled_requeued", why)).await?;
+                    report.reconciled_requeued += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pause (with a reason) or resume all sending for this account.
+    pub async fn set_paused(&self, person: &str, reason: Option<&str>) -> Result<()> {
+        let audit = match reason {
+            Some(r) => AuditEvent::person(person, "paused", format!("sending stopped: {r}")),
+            None => AuditEvent::person(person, "resumed", "sending resumed".to_string()),
+        };
+        self.store.set_paused(self.account(), reason, audit).await?;
+        Ok(())
+    }
+
     /// Send everything due now and file what was sent. Returns what happened.
-    pub async fn deliver_due(&self, sender: &dyn MailSender, filer: Option<&mut ImapFiler>) -> Result<DeliveryReport> {
+    pub async fn deliver_due(&self, sender: &dyn MailSender, mut filer: Option<&mut ImapFiler>) -> Result<DeliveryReport> {
         let mut report = DeliveryReport::default();
-        while let Some(item) = self.store.claim_due(now()).await? {
-            match sender.send(&item.envelope_from, &item.recipients, &item.raw).await {
+        if self.store.paused(self.account()).await?.is_some() {
+            report.paused = true;
+            return Ok(report);
+        }
+        self.reconcile(sender, filer.as_deref_mut(), &mut report).await?;
+        let claimer = claimer_id();
+        let me = self.identity().email;
+        while let Some(item) = self.store.claim_due(now(), &claimer).await? {
+            // Checked again per reply: `pause` stops a batch mid-way.
+            if self.store.paused(self.account()).await?.is_some() {
+                self.store
+                    .requeue_sending(item.id, AuditEvent::system("send_paused", "sending paused before this reply went out".to_string()).draft(item.draft_id))
+                    .await?;
+                report.paused = true;
+                break;
+            }
+            let mut envelope = item.recipients.clone();
+            if self.config.outbox.self_copy && self.config.imap.is_some() && !envelope.iter().any(|r| r.eq_ignore_ascii_case(&me)) {
+                envelope.push(me.clone());
+            }
+            match sender.send(&item.envelope_from, &envelope, &item.raw).await {
                 Ok(()) => {
                     let reason = format!("{} to {} via {} (attempt {})", item.rfc_message_id, item.recipients.join(", "), sender.describe(), item.attempts);
                     self.store.mark_sent(item.id, AuditEvent::system("sent", reason).message(item.original_row).draft(item.draft_id)).await?;

@@ -76,8 +76,28 @@ impl App {
         self.store
             .audit(AuditEvent::system("triaged", format!("{} ({verdict}) because {}", triaged.category.as_str(), triaged.reasons.join("; "))).message(row))
             .await?;
+        if triaged.category == autoemail_core::triage::Category::FromSelf {
+            self.obsolete_answered_elsewhere(&msg).await?;
+        }
         let draft = if triaged.needs_reply { self.draft_message(row, &msg).await? } else { None };
         Ok(IngestOutcome::Stored { message_row: row, needs_reply: triaged.needs_reply, draft })
+    }
+
+    /// The person answered a thread from another mail client: the pending
+    /// draft for the message they answered leaves the queue.
+    async fn obsolete_answered_elsewhere(&self, reply: &Message) -> Result<()> {
+        for id in &reply.in_reply_to {
+            let Some(original) = self.store.message_by_message_id(self.account(), id).await? else { continue };
+            for d in self.store.drafts_for_message(original.id).await? {
+                if d.state == DraftState::Pending {
+                    let why = format!("you answered this elsewhere ({})", reply.message_id.as_deref().unwrap_or("a reply without Message-ID"));
+                    let audit = AuditEvent::system("obsolete", why).message(original.id).draft(d.id);
+                    self.store.transition(d.id, DraftState::Pending, DraftState::Obsolete, None, audit).await?;
+                    self.store.mark_answered(original.id).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// What routing needs to know about a stored message, all derived by the

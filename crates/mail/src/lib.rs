@@ -53,4 +53,9 @@ pub trait MailSender: Send + Sync {
     async fn check(&self) -> Result<(), SendError> {
         Ok(())
     }
+    /// Did a message with this Message-ID (without brackets) already go out?
+    /// None when the transport cannot tell (SMTP keeps no record to ask).
+    async fn was_delivered(&self, _message_id: &str) -> Option<bool> {
+        None
+    }
 }

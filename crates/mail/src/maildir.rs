@@ -48,6 +48,13 @@ impl MailSender for MaildirSender {
     fn describe(&self) -> String {
         format!("maildir:{}", self.root.display())
     }
+
+    async fn was_delivered(&self, message_id: &str) -> Option<bool> {
+        // A delivery is a rename into new/, so a file there is complete.
+        let needle = format!("<{message_id}>");
+        let files = maildir_files(&self.root).ok()?;
+        Some(files.iter().any(|f| std::fs::read(f).is_ok_and(|raw| raw.windows(needle.len()).any(|w| w == needle.as_bytes()))))
+    }
 }
 
 pub fn is_maildir(path: &Path) -> bool {

@@ -73,7 +73,13 @@ pub trait Store: Send + Sync {
     async fn transition(&self, draft_id: i64, from: DraftState, to: DraftState, reject_reason: Option<&str>, audit: AuditEvent) -> Result<()>;
 
     /// Claim the next reply due for sending (queued → sending); None when nothing is due.
-    async fn claim_due(&self, now: i64) -> Result<Option<OutboxItem>>;
+    async fn claim_due(&self, now: i64, claimer: &str) -> Result<Option<OutboxItem>>;
+    /// Put a reply that was being sent back in the queue (reconciliation found it was not sent).
+    async fn requeue_sending(&self, outbox_id: i64, audit: AuditEvent) -> Result<()>;
+    /// Stop (Some(reason)) or resume (None) all sending for the account, with the audit entry.
+    async fn set_paused(&self, account: &str, reason: Option<&str>, audit: AuditEvent) -> Result<()>;
+    /// Why and since when sending is paused, if it is.
+    async fn paused(&self, account: &str) -> Result<Option<(String, i64)>>;
     async fn outbox_item(&self, id: i64) -> Result<OutboxItem>;
     async fn outbox_by_state(&self, state: OutboxState) -> Result<Vec<OutboxItem>>;
     /// Record that the server accepted the reply: the outbox row becomes sent, the draft sent.

@@ -175,6 +175,9 @@ pub struct OutboxItem {
     pub original_row: i64,
     pub created_at: i64,
     pub sent_at: Option<i64>,
+    /// When and by which process (host:pid:start) it was last claimed for sending.
+    pub claimed_at: Option<i64>,
+    pub claimed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

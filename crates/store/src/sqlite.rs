@@ -145,6 +145,8 @@ fn outbox_from_row(row: &SqliteRow) -> Result<OutboxItem> {
         original_row: row.try_get("original_row")?,
         created_at: row.try_get("created_at")?,
         sent_at: row.try_get("sent_at")?,
+        claimed_at: row.try_get("claimed_at")?,
+        claimed_by: row.try_get("claimed_by")?,
     })
 }
 
@@ -428,14 +430,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn claim_due(&self, now_ts: i64) -> Result<Option<OutboxItem>> {
+    async fn claim_due(&self, now_ts: i64, claimer: &str) -> Result<Option<OutboxItem>> {
         let row = sqlx::query(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1
-             WHERE id = (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1)
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_at = ?1, claimed_by = ?2
+             WHERE id = (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= ?1 ORDER BY not_before, id LIMIT 1)
              AND state = 'queued'
              RETURNING *",
         )
         .bind(now_ts)
+        .bind(claimer)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(outbox_from_row).transpose()
@@ -498,6 +501,46 @@ impl Store for SqliteStore {
         insert_audit(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn requeue_sending(&self, outbox_id: i64, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE outbox SET state = 'queued', not_before = ?, claimed_by = NULL WHERE id = ? AND state = 'sending'")
+            .bind(now())
+            .bind(outbox_id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("outbox item {outbox_id} is not being sent")));
+        }
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_paused(&self, account: &str, reason: Option<&str>, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        match reason {
+            Some(r) => {
+                sqlx::query("INSERT INTO account_pause (account, reason, paused_at) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, paused_at = excluded.paused_at")
+                    .bind(account)
+                    .bind(r)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM account_pause WHERE account = ?").bind(account).execute(&mut *tx).await?;
+            }
+        }
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn paused(&self, account: &str) -> Result<Option<(String, i64)>> {
+        let row = sqlx::query("SELECT reason, paused_at FROM account_pause WHERE account = ?").bind(account).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok((r.try_get("reason")?, r.try_get("paused_at")?))).transpose()
     }
 
     async fn mark_failed(&self, outbox_id: i64, error: &str, audit: AuditEvent) -> Result<()> {
