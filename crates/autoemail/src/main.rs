@@ -53,6 +53,9 @@ enum Command {
         /// Sync and send once, then exit
         #[arg(long)]
         once: bool,
+        /// More accounts to run in the same process, one config file each; a failing account does not stop the others
+        #[arg(long = "also", value_name = "CONFIG")]
+        also: Vec<PathBuf>,
     },
     /// Import an mbox file, a Maildir, a folder of .eml files or one .eml file
     Import { path: PathBuf },
@@ -226,7 +229,14 @@ async fn real_main() -> anyhow::Result<()> {
     }
     let app = App::open(Config::load(&config_path)?).await?;
     match cli.command {
-        Command::Run { once } => app.run(RunOptions { once, progress: std::io::stderr().is_terminal(), ..Default::default() }).await?,
+        Command::Run { once, also } if also.is_empty() => app.run(RunOptions { once, progress: std::io::stderr().is_terminal(), ..Default::default() }).await?,
+        Command::Run { once, also } => {
+            let mut apps = vec![app.clone()];
+            for path in &also {
+                apps.push(App::open(Config::load(path)?).await.with_context(|| format!("account config {}", path.display()))?);
+            }
+            autoemail::sync::run_accounts(apps, RunOptions { once, progress: false, ..Default::default() }).await;
+        }
         Command::Import { path } => import_cmd(&app, &path).await?,
         Command::Queue { json } => {
             let queue = app.store.queue().await?;
@@ -437,6 +447,11 @@ fn print_eval(report: &eval::Report, elapsed: std::time::Duration) {
 }
 
 async fn import_cmd(app: &App, path: &Path) -> anyhow::Result<()> {
+    // Messages stored by an import that was cut short get their drafts first.
+    let caught_up = app.draft_missing().await?;
+    if caught_up > 0 {
+        println!("drafted {caught_up} message(s) left without a draft by an earlier interrupted run");
+    }
     let source = autoemail_mail::import::open(path).with_context(|| format!("opening {}", path.display()))?;
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(source.len as u64) } else { ProgressBar::hidden() };
     bar.set_style(
@@ -694,7 +709,11 @@ async fn doctor_cmd(config_path: &Path) -> anyhow::Result<()> {
     };
     let app = match App::open(config.clone()).await {
         Ok(app) => {
-            report(true, "store", config.resolve(&config.store.path).display().to_string());
+            match app.store.integrity_check().await {
+                Ok(verdict) if verdict == "ok" => report(true, "store", format!("{} (integrity ok)", config.resolve(&config.store.path).display())),
+                Ok(verdict) => report(false, "store", format!("integrity check: {verdict}")),
+                Err(e) => report(false, "store", e.to_string()),
+            }
             app
         }
         Err(e) => {

@@ -44,6 +44,36 @@ impl Default for RunOptions {
     }
 }
 
+/// Several accounts in one process, each in its own task with its own store,
+/// connections and outbox: an account that fails (server down, password
+/// refused) is retried on its own, with backoff, and never stops the others.
+pub async fn run_accounts(apps: Vec<App>, options: RunOptions) {
+    let mut tasks = Vec::new();
+    for app in apps {
+        let options = options.clone();
+        tasks.push(tokio::spawn(async move {
+            let name = app.account().to_string();
+            let mut backoff = Duration::from_secs(5);
+            loop {
+                match app.run(options.clone()).await {
+                    Ok(()) if options.once => return,
+                    Ok(()) => {}
+                    Err(e) if options.once => {
+                        tracing::error!(account = %name, "account {name}: {e}");
+                        return;
+                    }
+                    Err(e) => tracing::error!(account = %name, "account {name} stopped: {e}; trying again in {}s", backoff.as_secs()),
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(600));
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
 impl App {
     /// Fetch and ingest every message above the saved UID of the selected mailbox.
     pub async fn sync_mailbox(&self, client: &mut ImapClient, mailbox: &str, progress: bool) -> Result<SyncReport> {
@@ -101,6 +131,31 @@ impl App {
         Ok(report)
     }
 
+    /// Pending drafts whose original the server shows as \Answered (the person
+    /// replied from another client) leave the queue. Without CONDSTORE this asks
+    /// for the flags of each pending message, which stays cheap: few are pending.
+    pub async fn obsolete_answered_on_server(&self, client: &mut ImapClient, mailbox: &str) -> Result<usize> {
+        let mut obsoleted = 0;
+        for item in self.store.queue().await? {
+            if item.draft.state != autoemail_core::review::DraftState::Pending {
+                continue;
+            }
+            let original = self.store.message(item.draft.message_row).await?;
+            let (Some(uid), true) = (original.uid, original.mailbox == mailbox) else { continue };
+            if client.flags(uid).await?.iter().any(|f| f.contains("Answered")) {
+                let audit = AuditEvent::system("obsolete", format!("you answered this elsewhere ({mailbox} UID {uid} is \\Answered on the server)"))
+                    .message(original.id)
+                    .draft(item.draft.id);
+                self.store
+                    .transition(item.draft.id, autoemail_core::review::DraftState::Pending, autoemail_core::review::DraftState::Obsolete, None, audit)
+                    .await?;
+                self.store.mark_answered(original.id).await?;
+                obsoleted += 1;
+            }
+        }
+        Ok(obsoleted)
+    }
+
     /// Bring in the replies the person sent from elsewhere (their Sent folder),
     /// so drafts learn their style. The first time, only the latest
     /// [`SENT_HISTORY`] messages are read. Never drafted: triage sees they are from the person.
@@ -128,6 +183,7 @@ impl App {
             let mut client = ImapClient::connect(&imap).await?;
             self.sync_sent(&mut client).await?;
             let report = self.sync_mailbox(&mut client, &mailbox, options.progress).await?;
+            self.obsolete_answered_on_server(&mut client, &mailbox).await?;
             client.logout().await;
             println!("synced {mailbox}: {} fetched, {} new, {} drafted", report.fetched, report.new, report.drafted);
             let mut filer = ImapFiler::new(imap.clone());
@@ -167,10 +223,17 @@ impl App {
                 }
                 loop {
                     let report = self.sync_mailbox(&mut client, &mailbox, options.progress && first).await?;
+                    let answered = self.obsolete_answered_on_server(&mut client, &mailbox).await?;
+                    if answered > 0 {
+                        tracing::info!("{answered} draft(s) left the queue: answered from another mail client");
+                    }
                     if first {
                         println!(
-                            "initial sync of {mailbox}: {} fetched, {} new, {} drafted; watching for new mail (IDLE)",
-                            report.fetched, report.new, report.drafted
+                            "[{}] initial sync of {mailbox}: {} fetched, {} new, {} drafted; watching for new mail (IDLE)",
+                            self.account(),
+                            report.fetched,
+                            report.new,
+                            report.drafted
                         );
                         first = false;
                     } else if report.new > 0 {

@@ -114,6 +114,9 @@ pub trait Store: Send + Sync {
     /// Drafts a model wrote (with usage), for stats.
     async fn drafts_with_usage(&self) -> Result<Vec<StoredDraft>>;
 
+    /// The database's own consistency check: "ok", or what is wrong.
+    async fn integrity_check(&self) -> Result<String>;
+
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>>;
     async fn set_sync_state(&self, account: &str, mailbox: &str, state: SyncState) -> Result<()>;
 }

@@ -738,6 +738,12 @@ impl Store for SqliteStore {
         rows.iter().map(draft_from_row).collect()
     }
 
+    async fn integrity_check(&self) -> Result<String> {
+        let rows = sqlx::query("PRAGMA integrity_check").fetch_all(&self.pool).await?;
+        let lines: Vec<String> = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<_, _>>()?;
+        Ok(lines.join("; "))
+    }
+
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>> {
         let row = sqlx::query("SELECT uidvalidity, last_uid FROM sync_state WHERE account = ? AND mailbox = ?")
             .bind(account)

@@ -67,3 +67,73 @@ async fn search_other(c: &mut ImapClient, header: &str, value: &str) -> Vec<u32>
     let fetched = c.fetch_raw(&all).await.unwrap();
     fetched.into_iter().filter(|(_, raw)| parse_message(raw).is_ok_and(|m| m.in_reply_to.iter().any(|i| i == value))).map(|(u, _)| u).collect()
 }
+
+/// A TCP proxy on loopback in front of a real server, for fault tests: it can
+/// pass traffic, drop every open connection, stall (accept, forward nothing),
+/// or refuse (close new connections at once).
+pub mod proxy {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::broadcast;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[repr(u8)]
+    pub enum Mode {
+        Pass = 0,
+        Stall = 1,
+        Refuse = 2,
+    }
+
+    pub struct Proxy {
+        pub port: u16,
+        mode: Arc<AtomicU8>,
+        drop_all: broadcast::Sender<()>,
+    }
+
+    impl Proxy {
+        pub async fn start(upstream: (String, u16)) -> Proxy {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let mode = Arc::new(AtomicU8::new(Mode::Pass as u8));
+            let (drop_all, _) = broadcast::channel(4);
+            let (m, d) = (mode.clone(), drop_all.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Ok((mut client, _)) = listener.accept().await else { return };
+                    let mode = m.load(Ordering::SeqCst);
+                    if mode == Mode::Refuse as u8 {
+                        let _ = client.shutdown().await;
+                        continue;
+                    }
+                    let upstream = upstream.clone();
+                    let mut dropped = d.subscribe();
+                    let stall = mode == Mode::Stall as u8;
+                    tokio::spawn(async move {
+                        if stall {
+                            let _ = dropped.recv().await;
+                            return;
+                        }
+                        let Ok(mut server) = TcpStream::connect((upstream.0.as_str(), upstream.1)).await else { return };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            _ = dropped.recv() => {}
+                        }
+                    });
+                }
+            });
+            Proxy { port, mode, drop_all }
+        }
+
+        pub fn set(&self, mode: Mode) {
+            self.mode.store(mode as u8, Ordering::SeqCst);
+        }
+
+        /// Cut every open connection mid-whatever-it-was-doing.
+        pub fn drop_connections(&self) {
+            let _ = self.drop_all.send(());
+        }
+    }
+}
