@@ -20,6 +20,7 @@ print_env() {
   cat <<ENV
 export AUTOEMAIL_TEST_IMAP=127.0.0.1:$IMAP_PORT
 export AUTOEMAIL_TEST_SMTP=127.0.0.1:$SMTP_PORT
+export AUTOEMAIL_TEST_DOVECOT_CONF=$DIR/dovecot.conf
 ENV
 }
 
@@ -85,6 +86,7 @@ protocols = imap lmtp
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
+shutdown_clients = yes
 auth_mechanisms = plain login
 mail_location = maildir:$DIR/mail/%u
 mail_uid = vmail

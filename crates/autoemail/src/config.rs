@@ -140,11 +140,13 @@ pub struct OutboxConfig {
     /// After a crash, how long to look for that copy before sending again.
     #[serde(default = "default_grace")]
     pub reconcile_grace_seconds: u64,
+    /// At most this many replies per hour; the rest wait (a brake on runaway sending).
+    pub max_per_hour: Option<u32>,
 }
 
 impl Default for OutboxConfig {
     fn default() -> Self {
-        OutboxConfig { hold_seconds: 0, maildir: None, self_copy: true, reconcile_grace_seconds: default_grace() }
+        OutboxConfig { hold_seconds: 0, maildir: None, self_copy: true, reconcile_grace_seconds: default_grace(), max_per_hour: None }
     }
 }
 

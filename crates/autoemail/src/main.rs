@@ -181,6 +181,9 @@ fn print_delivery(r: &autoemail::outbox::DeliveryReport) {
     if r.paused {
         println!("sending is paused (`autoemail resume` to continue)");
     }
+    if r.rate_limited {
+        println!("the hourly sending limit ([outbox] max_per_hour) is reached; the rest go out later");
+    }
     if r.reconciled_sent + r.reconciled_requeued > 0 {
         println!("after an interrupted send: {} found delivered (not sent again), {} not found (sent again)", r.reconciled_sent, r.reconciled_requeued);
     }

@@ -35,6 +35,8 @@ pub struct DeliveryReport {
     pub reconciled_requeued: usize,
     /// Sending is paused for the account (`autoemail pause`).
     pub paused: bool,
+    /// The hourly limit was reached; the rest wait for the next pass.
+    pub rate_limited: bool,
 }
 
 /// A claim older than this is taken as abandoned even when its process cannot be checked (another host).
@@ -190,7 +192,14 @@ impl App {
         self.reconcile(sender, filer.as_deref_mut(), &mut report).await?;
         let claimer = claimer_id();
         let me = self.identity().email;
-        while let Some(item) = self.store.claim_due(now(), &claimer).await? {
+        loop {
+            if let Some(limit) = self.config.outbox.max_per_hour
+                && self.store.sent_since(self.account(), now() - 3600).await? >= i64::from(limit)
+            {
+                report.rate_limited = true;
+                break;
+            }
+            let Some(item) = self.store.claim_due(now(), &claimer).await? else { break };
             // Checked again per reply: `pause` stops a batch mid-way.
             if self.store.paused(self.account()).await?.is_some() {
                 self.store

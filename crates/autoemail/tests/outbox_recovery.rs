@@ -103,3 +103,17 @@ async fn a_thread_answered_elsewhere_leaves_the_queue() {
     let log = app.store.audit_log(AuditFilter::default()).await.unwrap();
     assert!(log.iter().any(|e| e.action == "obsolete" && e.reason.contains("answered this elsewhere")));
 }
+
+#[tokio::test]
+async fn the_hourly_limit_holds_the_rest_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = "[account]\naddress = \"sam@northwind.example\"\n\n[store]\npath = \"s.sqlite\"\n\n[outbox]\nmaildir = \"sent\"\nmax_per_hour = 2\n";
+    autoemail::config::write_private(&tmp.path().join("config.toml"), config).unwrap();
+    let app = App::open(Config::load(&tmp.path().join("config.toml")).unwrap()).await.unwrap();
+    for n in 10..13 {
+        approved_reply(&app, n).await;
+    }
+    let r = app.deliver_due(app.sender().unwrap().as_ref(), None).await.unwrap();
+    assert_eq!((r.sent, r.rate_limited), (2, true));
+    assert_eq!(app.store.outbox_by_state(OutboxState::Queued).await.unwrap().len(), 1);
+}

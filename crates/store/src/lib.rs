@@ -78,6 +78,8 @@ pub trait Store: Send + Sync {
     async fn requeue_sending(&self, outbox_id: i64, audit: AuditEvent) -> Result<()>;
     /// Stop (Some(reason)) or resume (None) all sending for the account, with the audit entry.
     async fn set_paused(&self, account: &str, reason: Option<&str>, audit: AuditEvent) -> Result<()>;
+    /// Replies handed to the server since `since` (for the hourly rate limit).
+    async fn sent_since(&self, account: &str, since: i64) -> Result<i64>;
     /// Why and since when sending is paused, if it is.
     async fn paused(&self, account: &str) -> Result<Option<(String, i64)>>;
     async fn outbox_item(&self, id: i64) -> Result<OutboxItem>;

@@ -538,6 +538,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn sent_since(&self, account: &str, since: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE account = ? AND state IN ('sent', 'filed') AND sent_at >= ?")
+            .bind(account)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     async fn paused(&self, account: &str) -> Result<Option<(String, i64)>> {
         let row = sqlx::query("SELECT reason, paused_at FROM account_pause WHERE account = ?").bind(account).fetch_optional(&self.pool).await?;
         row.map(|r| Ok((r.try_get("reason")?, r.try_get("paused_at")?))).transpose()
