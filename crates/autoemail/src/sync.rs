@@ -25,6 +25,8 @@ pub struct SyncReport {
     pub fetched: usize,
     pub new: usize,
     pub drafted: usize,
+    /// The mailbox's HIGHESTMODSEQ at this sync, when the server offers CONDSTORE.
+    pub highest_modseq: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,7 +93,7 @@ impl App {
             None => 0,
         };
         let uids = client.uids_after(last_uid).await?;
-        let mut report = SyncReport::default();
+        let mut report = SyncReport { highest_modseq: status.highest_modseq, ..Default::default() };
         if uids.is_empty() {
             self.store.set_sync_state(account, mailbox, SyncState { uidvalidity: status.uidvalidity, last_uid }).await?;
             return Ok(report);
@@ -132,25 +134,45 @@ impl App {
     }
 
     /// Pending drafts whose original the server shows as \Answered (the person
-    /// replied from another client) leave the queue. Without CONDSTORE this asks
-    /// for the flags of each pending message, which stays cheap: few are pending.
-    pub async fn obsolete_answered_on_server(&self, client: &mut ImapClient, mailbox: &str) -> Result<usize> {
-        let mut obsoleted = 0;
-        for item in self.store.queue().await? {
-            if item.draft.state != autoemail_core::review::DraftState::Pending {
-                continue;
+    /// replied from another client) leave the queue. With CONDSTORE only the
+    /// flags changed since the last look are fetched; without it, the flags of
+    /// each pending message are asked for (few are pending, so it stays cheap).
+    pub async fn obsolete_answered_on_server(&self, client: &mut ImapClient, mailbox: &str, highest_modseq: Option<u64>) -> Result<usize> {
+        let account = self.account();
+        let answered_uids: Vec<u32> = match (highest_modseq, self.store.modseq(account, mailbox).await?) {
+            (Some(now_seq), Some(seen)) if now_seq == seen => vec![],
+            (Some(now_seq), Some(seen)) => {
+                let changed = client.flag_changes_since(seen).await?;
+                self.store.set_modseq(account, mailbox, now_seq).await?;
+                changed.into_iter().filter(|(_, flags)| flags.iter().any(|f| f.contains("Answered"))).map(|(uid, _)| uid).collect()
             }
-            let original = self.store.message(item.draft.message_row).await?;
-            let (Some(uid), true) = (original.uid, original.mailbox == mailbox) else { continue };
-            if client.flags(uid).await?.iter().any(|f| f.contains("Answered")) {
-                let audit = AuditEvent::system("obsolete", format!("you answered this elsewhere ({mailbox} UID {uid} is \\Answered on the server)"))
-                    .message(original.id)
-                    .draft(item.draft.id);
-                self.store
-                    .transition(item.draft.id, autoemail_core::review::DraftState::Pending, autoemail_core::review::DraftState::Obsolete, None, audit)
-                    .await?;
-                self.store.mark_answered(original.id).await?;
-                obsoleted += 1;
+            (current, _) => {
+                let mut uids = Vec::new();
+                for item in self.store.queue().await? {
+                    let original = self.store.message(item.draft.message_row).await?;
+                    if let (Some(uid), true) = (original.uid, original.mailbox == mailbox) {
+                        if client.flags(uid).await?.iter().any(|f| f.contains("Answered")) {
+                            uids.push(uid);
+                        }
+                    }
+                }
+                if let Some(seq) = current {
+                    self.store.set_modseq(account, mailbox, seq).await?;
+                }
+                uids
+            }
+        };
+        let mut obsoleted = 0;
+        for uid in answered_uids {
+            let Some(original) = self.store.message_by_uid(account, mailbox, uid).await? else { continue };
+            for d in self.store.drafts_for_message(original.id).await? {
+                if d.state == autoemail_core::review::DraftState::Pending {
+                    let why = format!("you answered this elsewhere ({mailbox} UID {uid} is \\Answered on the server)");
+                    let audit = AuditEvent::system("obsolete", why).message(original.id).draft(d.id);
+                    self.store.transition(d.id, autoemail_core::review::DraftState::Pending, autoemail_core::review::DraftState::Obsolete, None, audit).await?;
+                    self.store.mark_answered(original.id).await?;
+                    obsoleted += 1;
+                }
             }
         }
         Ok(obsoleted)
@@ -183,7 +205,7 @@ impl App {
             let mut client = ImapClient::connect(&imap).await?;
             self.sync_sent(&mut client).await?;
             let report = self.sync_mailbox(&mut client, &mailbox, options.progress).await?;
-            self.obsolete_answered_on_server(&mut client, &mailbox).await?;
+            self.obsolete_answered_on_server(&mut client, &mailbox, report.highest_modseq).await?;
             client.logout().await;
             println!("synced {mailbox}: {} fetched, {} new, {} drafted", report.fetched, report.new, report.drafted);
             let mut filer = ImapFiler::new(imap.clone());
@@ -223,7 +245,7 @@ impl App {
                 }
                 loop {
                     let report = self.sync_mailbox(&mut client, &mailbox, options.progress && first).await?;
-                    let answered = self.obsolete_answered_on_server(&mut client, &mailbox).await?;
+                    let answered = self.obsolete_answered_on_server(&mut client, &mailbox, report.highest_modseq).await?;
                     if answered > 0 {
                         tracing::info!("{answered} draft(s) left the queue: answered from another mail client");
                     }

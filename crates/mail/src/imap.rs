@@ -89,6 +89,8 @@ pub struct MailboxStatus {
     pub uidvalidity: u32,
     pub uid_next: Option<u32>,
     pub exists: u32,
+    /// HIGHESTMODSEQ, when the server offers CONDSTORE.
+    pub highest_modseq: Option<u64>,
 }
 
 pub enum IdleEvent {
@@ -144,12 +146,30 @@ impl ImapClient {
     }
 
     pub async fn select(&mut self, mailbox: &str) -> Result<MailboxStatus, ImapError> {
-        let mb = timed(self.timeout, "SELECT", self.session.select(mailbox)).await?;
+        // With CONDSTORE the server reports a modification sequence, so flag
+        // changes can be fetched since the last look instead of asked one by one.
+        let mb = if self.has_capability("CONDSTORE") {
+            timed(self.timeout, "SELECT (CONDSTORE)", self.session.select_condstore(mailbox)).await?
+        } else {
+            timed(self.timeout, "SELECT", self.session.select(mailbox)).await?
+        };
         Ok(MailboxStatus {
             uidvalidity: mb.uid_validity.ok_or_else(|| ImapError::Command("SELECT", format!("{mailbox} has no UIDVALIDITY")))?,
             uid_next: mb.uid_next,
             exists: mb.exists,
+            highest_modseq: mb.highest_modseq,
         })
+    }
+
+    /// UIDs and flags of the messages whose flags changed since `modseq` (CONDSTORE).
+    pub async fn flag_changes_since(&mut self, modseq: u64) -> Result<Vec<(u32, Vec<String>)>, ImapError> {
+        let session = &mut self.session;
+        timed(self.timeout, "UID FETCH CHANGEDSINCE", async move {
+            let stream = session.uid_fetch("1:*", format!("(UID FLAGS) (CHANGEDSINCE {modseq})")).await?;
+            let fetched: Vec<_> = stream.try_collect().await?;
+            Ok(fetched.iter().filter_map(|f| Some((f.uid?, f.flags().map(|fl| format!("{fl:?}")).collect()))).collect())
+        })
+        .await
     }
 
     /// UIDs above `last_uid` in the selected mailbox, ascending.

@@ -116,6 +116,8 @@ pub trait Store: Send + Sync {
     /// Drafts a model wrote (with usage), for stats.
     async fn drafts_with_usage(&self) -> Result<Vec<StoredDraft>>;
 
+    async fn modseq(&self, account: &str, mailbox: &str) -> Result<Option<u64>>;
+    async fn set_modseq(&self, account: &str, mailbox: &str, modseq: u64) -> Result<()>;
     /// The database's own consistency check: "ok", or what is wrong.
     async fn integrity_check(&self) -> Result<String>;
 

@@ -747,6 +747,24 @@ impl Store for SqliteStore {
         rows.iter().map(draft_from_row).collect()
     }
 
+    async fn modseq(&self, account: &str, mailbox: &str) -> Result<Option<u64>> {
+        let row =
+            sqlx::query("SELECT modseq FROM mailbox_modseq WHERE account = ? AND mailbox = ?").bind(account).bind(mailbox).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok(r.try_get::<i64, _>("modseq")? as u64)).transpose()
+    }
+
+    async fn set_modseq(&self, account: &str, mailbox: &str, modseq: u64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mailbox_modseq (account, mailbox, modseq) VALUES (?, ?, ?) ON CONFLICT (account, mailbox) DO UPDATE SET modseq = excluded.modseq",
+        )
+        .bind(account)
+        .bind(mailbox)
+        .bind(modseq as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn integrity_check(&self) -> Result<String> {
         let rows = sqlx::query("PRAGMA integrity_check").fetch_all(&self.pool).await?;
         let lines: Vec<String> = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<_, _>>()?;

@@ -1,0 +1,64 @@
+//! A reply sent from another mail client: the server flags the original
+//! \Answered; the next sync (CONDSTORE: only the flags changed since the last
+//! look) takes the pending draft out of the queue, and says why.
+
+mod common;
+
+use std::time::Duration;
+
+use autoemail_mail::imap::ImapClient;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_on_the_server_leaves_the_queue() {
+    let Some(((imap_host, imap_port), (smtp_host, smtp_port))) = common::peers() else { return };
+    autoemail_mail::tls::install_crypto_provider();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[account]\nname = \"alice\"\naddress = \"alice@example.test\"\n\n[imap]\nhost = \"{imap_host}\"\nport = {imap_port}\nsecurity = \"none\"\n\
+username = \"alice@example.test\"\npassword_env = \"AE_TEST_IMAP_PASSWORD\"\n\n[smtp]\nhost = \"{smtp_host}\"\nport = {smtp_port}\nsecurity = \"none\"\n\n[store]\npath = \"s.sqlite\"\n"
+        ),
+    )
+    .unwrap();
+    let nonce = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+    let subject = format!("Answered elsewhere {nonce}");
+    let id = format!("elsewhere-{nonce}@example.test");
+    let raw = format!("From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\r\nLunch tomorrow?\r\n");
+    let smtp = autoemail_mail::smtp::SmtpSender::new(&autoemail_mail::smtp::SmtpConfig {
+        host: smtp_host.clone(),
+        port: smtp_port,
+        security: autoemail_mail::Security::None,
+        username: None,
+        password: None,
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    autoemail_mail::MailSender::send(&smtp, "bob@example.test", &["alice@example.test".to_string()], raw.as_bytes()).await.unwrap();
+
+    let queued = |config: &std::path::Path| {
+        let out = common::autoemail(config, &["queue", "--json"]);
+        let queue: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        queue.as_array().unwrap().iter().any(|i| i["subject"] == subject.as_str())
+    };
+    let started = std::time::Instant::now();
+    while !queued(&config) {
+        assert!(started.elapsed() < Duration::from_secs(20), "not drafted");
+        common::autoemail(&config, &["run", "--once"]);
+    }
+
+    // Alice replies from her phone: her client flags the original \Answered.
+    let alice = common::imap_config(&imap_host, imap_port, "alice@example.test");
+    let mut c = ImapClient::connect(&alice).await.unwrap();
+    assert!(c.has_capability("CONDSTORE"), "Dovecot offers CONDSTORE: {:?}", c.capabilities);
+    c.select("INBOX").await.unwrap();
+    let uid = c.search_message_id(&id).await.unwrap()[0];
+    c.add_flags(uid, "\\Answered").await.unwrap();
+    c.logout().await;
+
+    common::autoemail(&config, &["run", "--once"]);
+    assert!(!queued(&config), "the draft is still in the queue");
+    let log = String::from_utf8_lossy(&common::autoemail(&config, &["log"]).stdout).to_string();
+    assert!(log.contains("answered this elsewhere") && log.contains("Answered on the server"), "{log}");
+}
