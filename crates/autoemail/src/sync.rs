@@ -150,10 +150,10 @@ impl App {
                 let mut uids = Vec::new();
                 for item in self.store.queue().await? {
                     let original = self.store.message(item.draft.message_row).await?;
-                    if let (Some(uid), true) = (original.uid, original.mailbox == mailbox) {
-                        if client.flags(uid).await?.iter().any(|f| f.contains("Answered")) {
-                            uids.push(uid);
-                        }
+                    if let (Some(uid), true) = (original.uid, original.mailbox == mailbox)
+                        && client.flags(uid).await?.iter().any(|f| f.contains("Answered"))
+                    {
+                        uids.push(uid);
                     }
                 }
                 if let Some(seq) = current {
