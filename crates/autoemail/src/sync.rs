@@ -17,6 +17,8 @@ use crate::pipeline::{IngestOutcome, Source};
 use crate::{App, AppError, Result};
 
 const BATCH: usize = 50;
+/// Without CONDSTORE, how many of the newest pending messages have their flags checked per sync.
+const FLAG_POLL_LIMIT: i64 = 200;
 /// Sent messages read on the first sync, for learning the person's style.
 pub const SENT_HISTORY: usize = 500;
 
@@ -146,18 +148,18 @@ impl App {
                 self.store.set_modseq(account, mailbox, now_seq).await?;
                 changed.into_iter().filter(|(_, flags)| flags.iter().any(|f| f.contains("Answered"))).map(|(uid, _)| uid).collect()
             }
-            (current, _) => {
+            // First look with CONDSTORE: remember where we are; changes from now on are fetched.
+            (Some(now_seq), None) => {
+                self.store.set_modseq(account, mailbox, now_seq).await?;
+                vec![]
+            }
+            // No CONDSTORE: ask for the flags of the newest pending messages only.
+            (None, _) => {
                 let mut uids = Vec::new();
-                for item in self.store.queue().await? {
-                    let original = self.store.message(item.draft.message_row).await?;
-                    if let (Some(uid), true) = (original.uid, original.mailbox == mailbox)
-                        && client.flags(uid).await?.iter().any(|f| f.contains("Answered"))
-                    {
+                for (_, _, uid) in self.store.pending_in_mailbox(account, mailbox, FLAG_POLL_LIMIT).await? {
+                    if client.flags(uid).await?.iter().any(|f| f.contains("Answered")) {
                         uids.push(uid);
                     }
-                }
-                if let Some(seq) = current {
-                    self.store.set_modseq(account, mailbox, seq).await?;
                 }
                 uids
             }

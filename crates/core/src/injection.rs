@@ -86,6 +86,9 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 
 /// Words that may come before the verb of an instruction. Not "please": a
 /// polite request in an email is a person asking a person.
+static RULE_SET: LazyLock<regex::RegexSet> =
+    LazyLock::new(|| regex::RegexSet::new(RULES.iter().map(|r| r.regex.as_str())).expect("built-in injection rules compile as a set"));
+
 const LEAD: &str = r"^\W*(?:(?:now|also|additionally|then|next|first|finally|just)[, ]+)*";
 
 static IMPERATIVE_ANSWER: LazyLock<Regex> = LazyLock::new(|| {
@@ -366,6 +369,49 @@ fn without_quotes(sentence: &str) -> String {
     out
 }
 
+/// First words that can open an instruction or a question: anything else is
+/// skipped before the (slower) sentence rules run.
+static OPENERS: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
+    let mut set = std::collections::HashSet::new();
+    for v in format!("{TASK_VERBS}|{SHAPING_VERBS}").split('|') {
+        let first = v.split([' ', '-']).next().unwrap_or(v);
+        for spelling in [first.replace("[sz]", "s"), first.replace("[sz]", "z"), first.replace("-?", "-"), first.replace("-?", "")] {
+            set.insert(spelling);
+        }
+    }
+    for w in [
+        "what",
+        "what's",
+        "who",
+        "which",
+        "how",
+        "why",
+        "when",
+        "where",
+        "can",
+        "could",
+        "would",
+        "will",
+        "now",
+        "also",
+        "additionally",
+        "then",
+        "next",
+        "first",
+        "finally",
+        "just",
+    ] {
+        set.insert(w.to_string());
+    }
+    set
+});
+
+fn opens_like_an_instruction(sentence: &str) -> bool {
+    let first: String =
+        sentence.trim_start_matches(|c: char| !c.is_alphanumeric()).chars().take_while(|c| c.is_alphanumeric() || *c == '\'' || *c == '-').collect();
+    OPENERS.contains(&first.to_lowercase())
+}
+
 /// Largest share of a sentence's content words that may appear elsewhere in
 /// the email for the sentence still to count as unrelated.
 const UNRELATED: f64 = 0.2;
@@ -460,21 +506,20 @@ fn decode_base64(s: &str) -> Option<String> {
 
 fn scan_plain(text: &str, context: &str) -> Vec<InjectionHit> {
     let mut hits = Vec::new();
-    for rule in RULES.iter() {
+    // One pass over the text says which rules match at all; only those are searched for spans.
+    let matched = RULE_SET.matches(text);
+    for rule in matched.iter().map(|i| &RULES[i]) {
         if let Some(m) = rule.regex.find(text)
             && !hits.iter().any(|h: &InjectionHit| h.span.0 <= m.start() && m.start() < h.span.1)
         {
             hits.push(InjectionHit { what: rule.what, span: (m.start(), m.end()) });
         }
     }
-    let lower = text.to_lowercase();
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for s in stems(&lower).chain(stems(&context.to_lowercase())) {
-        *counts.entry(s).or_default() += 1;
-    }
+    // Word counts of the whole email, built only once a candidate sentence turns up.
+    let mut counts: Option<HashMap<String, usize>> = None;
     for (a, b) in sentences(text) {
         let sentence = &text[a..b];
-        if sentence.len() < 8 || !sentence.starts_with(|c: char| c.is_ascii_uppercase()) {
+        if sentence.len() < 8 || !sentence.starts_with(|c: char| c.is_ascii_uppercase()) || !opens_like_an_instruction(sentence) {
             continue;
         }
         let bare = without_quotes(sentence);
@@ -506,8 +551,15 @@ fn scan_plain(text: &str, context: &str) -> Vec<InjectionHit> {
         } else {
             continue;
         };
+        let counts = counts.get_or_insert_with(|| {
+            let mut c: HashMap<String, usize> = HashMap::new();
+            for s in stems(&text.to_lowercase()).chain(stems(&context.to_lowercase())) {
+                *c.entry(s).or_default() += 1;
+            }
+            c
+        });
         let mut own: HashMap<String, usize> = HashMap::new();
-        for s in stems(&lower[a..b]) {
+        for s in stems(&sentence.to_lowercase()) {
             *own.entry(s).or_default() += 1;
         }
         if own.is_empty() {

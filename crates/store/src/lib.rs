@@ -116,6 +116,8 @@ pub trait Store: Send + Sync {
     /// Drafts a model wrote (with usage), for stats.
     async fn drafts_with_usage(&self) -> Result<Vec<StoredDraft>>;
 
+    /// (draft id, message row, UID) of the newest pending drafts whose original is in `mailbox`.
+    async fn pending_in_mailbox(&self, account: &str, mailbox: &str, limit: i64) -> Result<Vec<(i64, i64, u32)>>;
     async fn modseq(&self, account: &str, mailbox: &str) -> Result<Option<u64>>;
     async fn set_modseq(&self, account: &str, mailbox: &str, modseq: u64) -> Result<()>;
     /// The database's own consistency check: "ok", or what is wrong.

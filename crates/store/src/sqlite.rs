@@ -747,6 +747,20 @@ impl Store for SqliteStore {
         rows.iter().map(draft_from_row).collect()
     }
 
+    async fn pending_in_mailbox(&self, account: &str, mailbox: &str, limit: i64) -> Result<Vec<(i64, i64, u32)>> {
+        let rows = sqlx::query(
+            "SELECT d.id AS d, m.id AS m, m.uid AS uid FROM drafts d JOIN messages m ON m.id = d.message_row
+             WHERE m.account = ? AND m.mailbox = ? AND m.uid IS NOT NULL AND d.state = 'pending'
+             ORDER BY d.id DESC LIMIT ?",
+        )
+        .bind(account)
+        .bind(mailbox)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("d")?, r.try_get("m")?, r.try_get::<i64, _>("uid")? as u32))).collect()
+    }
+
     async fn modseq(&self, account: &str, mailbox: &str) -> Result<Option<u64>> {
         let row =
             sqlx::query("SELECT modseq FROM mailbox_modseq WHERE account = ? AND mailbox = ?").bind(account).bind(mailbox).fetch_optional(&self.pool).await?;
