@@ -13,7 +13,7 @@ use autoemail_core::risk::{AssessContext, RiskLevel, assess_draft, assess_messag
 use autoemail_core::thread::{ancestors, thread_key};
 use autoemail_core::triage::{TriageContext, triage};
 use autoemail_llm::DraftRequest;
-use autoemail_store::{Inserted, NewDraft, NewMessage, StoredMessage};
+use autoemail_store::{Inserted, NewDraft, NewMessage};
 
 use crate::{App, AppError, Result};
 
@@ -88,23 +88,35 @@ impl App {
     async fn obsolete_answered_elsewhere(&self, reply: &Message) -> Result<()> {
         for id in &reply.in_reply_to {
             let Some(original) = self.store.message_by_message_id(self.account(), id).await? else { continue };
-            for d in self.store.drafts_for_message(original.id).await? {
-                if d.state == DraftState::Pending {
-                    let why = format!("you answered this elsewhere ({})", reply.message_id.as_deref().unwrap_or("a reply without Message-ID"));
-                    let audit = AuditEvent::system("obsolete", why).message(original.id).draft(d.id);
-                    self.store.transition(d.id, DraftState::Pending, DraftState::Obsolete, None, audit).await?;
-                    self.store.mark_answered(original.id).await?;
-                }
-            }
+            let how = reply.message_id.as_deref().unwrap_or("a reply without Message-ID");
+            self.obsolete_pending(original.id, how).await?;
         }
         Ok(())
     }
 
+    /// The person answered `original_row` outside AutoEmail (`how` says where we
+    /// saw it): its pending drafts leave the queue and the message counts as
+    /// answered. Returns how many drafts left.
+    pub(crate) async fn obsolete_pending(&self, original_row: i64, how: &str) -> Result<usize> {
+        let mut obsoleted = 0;
+        for d in self.store.drafts_for_message(original_row).await? {
+            if d.state == DraftState::Pending {
+                let audit = AuditEvent::system("obsolete", format!("you answered this elsewhere ({how})")).message(original_row).draft(d.id);
+                self.store.transition(d.id, DraftState::Pending, DraftState::Obsolete, None, audit).await?;
+                self.store.mark_answered(original_row).await?;
+                obsoleted += 1;
+            }
+        }
+        Ok(obsoleted)
+    }
+
     /// What routing needs to know about a stored message, all derived by the
     /// system (never read from instructions in the text).
-    pub async fn facts_for(&self, stored: &StoredMessage, msg: &Message) -> Result<(Intent, SenderClass, bool)> {
+    /// `row` is the message's place in the store (`i64::MAX` for one not stored):
+    /// only mail before it counts towards knowing the sender.
+    pub async fn facts_for(&self, row: i64, msg: &Message) -> Result<(Intent, SenderClass, bool)> {
         let known_sender = match &msg.from {
-            Some(f) => self.store.known_correspondent(self.account(), &f.email, stored.id).await?,
+            Some(f) => self.store.known_correspondent(self.account(), &f.email, row).await?,
             None => false,
         };
         let me = self.identity();
@@ -143,7 +155,7 @@ impl App {
 
     async fn draft_message_with(&self, row: i64, msg: &Message, instruction: Option<&str>) -> Result<Option<i64>> {
         let stored = self.store.message(row).await?;
-        let (intent, sender_class, known_sender) = self.facts_for(&stored, msg).await?;
+        let (intent, sender_class, known_sender) = self.facts_for(stored.id, msg).await?;
         let key = autonomy::key(intent, sender_class);
         let promoted = self.autonomy_state(&key).await? == autonomy::State::Promoted;
         let facts = Facts {
@@ -307,13 +319,7 @@ impl App {
                 (key, i64::MAX)
             }
         };
-        let known_sender = match &msg.from {
-            Some(f) => self.store.known_correspondent(self.account(), &f.email, stored_id).await?,
-            None => false,
-        };
-        let mine: Vec<&str> = std::iter::once(me.email.as_str()).chain(me.aliases.iter().map(String::as_str)).collect();
-        let sender_class = SenderClass::of(msg.from.as_ref().map(|f| f.email.as_str()).unwrap_or(""), &mine, known_sender);
-        let intent = autoemail_core::intent::classify(msg);
+        let (intent, sender_class, known_sender) = self.facts_for(stored_id, msg).await?;
         let key = autonomy::key(intent, sender_class);
         let state = self.autonomy_state(&key).await?;
         let facts = Facts {

@@ -167,15 +167,7 @@ impl App {
         let mut obsoleted = 0;
         for uid in answered_uids {
             let Some(original) = self.store.message_by_uid(account, mailbox, uid).await? else { continue };
-            for d in self.store.drafts_for_message(original.id).await? {
-                if d.state == autoemail_core::review::DraftState::Pending {
-                    let why = format!("you answered this elsewhere ({mailbox} UID {uid} is \\Answered on the server)");
-                    let audit = AuditEvent::system("obsolete", why).message(original.id).draft(d.id);
-                    self.store.transition(d.id, autoemail_core::review::DraftState::Pending, autoemail_core::review::DraftState::Obsolete, None, audit).await?;
-                    self.store.mark_answered(original.id).await?;
-                    obsoleted += 1;
-                }
-            }
+            obsoleted += self.obsolete_pending(original.id, &format!("{mailbox} UID {uid} is \\Answered on the server")).await?;
         }
         Ok(obsoleted)
     }

@@ -26,16 +26,7 @@ username = \"alice@example.test\"\npassword_env = \"AE_TEST_IMAP_PASSWORD\"\n\n[
     let subject = format!("Answered elsewhere {nonce}");
     let id = format!("elsewhere-{nonce}@example.test");
     let raw = format!("From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\r\nLunch tomorrow?\r\n");
-    let smtp = autoemail_mail::smtp::SmtpSender::new(&autoemail_mail::smtp::SmtpConfig {
-        host: smtp_host.clone(),
-        port: smtp_port,
-        security: autoemail_mail::Security::None,
-        username: None,
-        password: None,
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap();
-    autoemail_mail::MailSender::send(&smtp, "bob@example.test", &["alice@example.test".to_string()], raw.as_bytes()).await.unwrap();
+    common::smtp_send(&smtp_host, smtp_port, "bob@example.test", "alice@example.test", raw.as_bytes()).await;
 
     let queued = |config: &std::path::Path| {
         let out = common::autoemail(config, &["queue", "--json"]);

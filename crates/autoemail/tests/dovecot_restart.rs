@@ -78,16 +78,7 @@ username = \"alice@example.test\"\npassword_file = \"pw\"\ntimeout_seconds = 3\n
     let raw = format!(
         "From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\nSubject: {subject}\r\nMessage-ID: <restart-{nonce}@example.test>\r\n\r\nStill there?\r\n"
     );
-    let smtp = autoemail_mail::smtp::SmtpSender::new(&autoemail_mail::smtp::SmtpConfig {
-        host: smtp_host.clone(),
-        port: smtp_port,
-        security: autoemail_mail::Security::None,
-        username: None,
-        password: None,
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap();
-    autoemail_mail::MailSender::send(&smtp, "bob@example.test", &["alice@example.test".to_string()], raw.as_bytes()).await.unwrap();
+    common::smtp_send(&smtp_host, smtp_port, "bob@example.test", "alice@example.test", raw.as_bytes()).await;
     let started = Instant::now();
     loop {
         let out = common::autoemail(&config, &["queue", "--json"]);

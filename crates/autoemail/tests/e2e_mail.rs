@@ -16,8 +16,6 @@ use common::{Daemon, autoemail, imap_config, peers, search_header};
 
 use autoemail_core::parse_message;
 use autoemail_mail::imap::ImapClient;
-use autoemail_mail::smtp::{SmtpConfig, SmtpSender};
-use autoemail_mail::{MailSender, Security};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inbox_to_approved_reply_through_real_servers() {
@@ -79,16 +77,7 @@ hold_seconds = 2
     let raw = format!(
         "From: Bob Builder <bob@example.test>\r\nTo: Alice Example <alice@example.test>\r\nCc: Carol <carol@example.test>\r\nSubject: {subject}\r\nMessage-ID: <{original_id}>\r\nDate: Tue, 24 Nov 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Alice,\r\n\r\nthanks for the kick-off yesterday, it was great to meet you.\r\n\r\nBob\r\n"
     );
-    let smtp = SmtpSender::new(&SmtpConfig {
-        host: smtp_host.clone(),
-        port: smtp_port,
-        security: Security::None,
-        username: None,
-        password: None,
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap();
-    smtp.send("bob@example.test", &["alice@example.test".to_string()], raw.as_bytes()).await.expect("deliver through Postfix");
+    common::smtp_send(&smtp_host, smtp_port, "bob@example.test", "alice@example.test", raw.as_bytes()).await;
 
     // The daemon picks it up through IDLE and drafts a reply.
     let started = Instant::now();

@@ -4,6 +4,8 @@
 //! integrity check passes (WAL with synchronous=FULL: a commit survives the
 //! crash of the process and of the machine; a half-done one is rolled back).
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -57,11 +59,5 @@ async fn killed_imports_leave_a_consistent_store() {
     let figures = format!(
         "ingest crash test (kill -9 during `autoemail import`): {killed} of 5 imports killed mid-way, {MESSAGES} messages, duplicates 0, lost 0, integrity ok"
     );
-    println!("{figures}");
-    if let Some(path) = std::env::var_os("AUTOEMAIL_TEST_FIGURES") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = writeln!(f, "{figures}");
-        }
-    }
+    common::record_figures(&figures);
 }

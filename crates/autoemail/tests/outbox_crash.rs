@@ -100,12 +100,6 @@ username = \"alice@example.test\"\npassword_env = \"AE_TEST_IMAP_PASSWORD\"\ntim
         "outbox crash test (kill -9 during `autoemail send`, real Dovecot + Postfix): {ROUNDS} rounds, {} replies, {killed_mid_batch} sends killed, {reconciled} rounds settled an interrupted send, duplicates {duplicates}, lost {lost}",
         ours.len()
     );
-    println!("{figures}");
-    if let Some(path) = std::env::var_os("AUTOEMAIL_TEST_FIGURES") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = writeln!(f, "{figures}");
-        }
-    }
+    common::record_figures(&figures);
     assert_eq!((duplicates, lost), (0, 0));
 }

@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 
 use autoemail::pipeline::{IngestOutcome, Source};
 use autoemail::{App, Config};
-use autoemail_mail::MailSender;
-use autoemail_mail::smtp::{SmtpConfig, SmtpSender};
 use common::proxy::{Mode, Proxy};
 
 fn nonce() -> String {
@@ -35,19 +33,10 @@ username = \"alice@example.test\"\npassword_file = \"imap-password\"\ntimeout_se
 }
 
 async fn deliver(smtp: (&str, u16), subject: &str, id: &str) {
-    let sender = SmtpSender::new(&SmtpConfig {
-        host: smtp.0.into(),
-        port: smtp.1,
-        security: autoemail_mail::Security::None,
-        username: None,
-        password: None,
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap();
     let raw = format!(
         "From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\r\nCould you send me the notes from today?\r\n"
     );
-    sender.send("bob@example.test", &["alice@example.test".to_string()], raw.as_bytes()).await.unwrap();
+    common::smtp_send(smtp.0, smtp.1, "bob@example.test", "alice@example.test", raw.as_bytes()).await;
 }
 
 /// Waits until the queue holds a draft for `subject`; panics after `limit`.
@@ -192,21 +181,12 @@ async fn one_failing_account_does_not_stop_another() {
             .unwrap(),
     );
     let n = nonce();
-    let smtp = SmtpSender::new(&SmtpConfig {
-        host: smtp_host.clone(),
-        port: smtp_port,
-        security: autoemail_mail::Security::None,
-        username: None,
-        password: None,
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap();
     // Alice's server refuses her; Bob's mail is drafted all the same.
     let to_bob = format!("For Bob {n}");
     let raw = format!(
         "From: Carol <carol@example.test>\r\nTo: Bob <bob@example.test>\r\nSubject: {to_bob}\r\nMessage-ID: <tob-{n}@example.test>\r\n\r\nCan you review the plan?\r\n"
     );
-    smtp.send("carol@example.test", &["bob@example.test".to_string()], raw.as_bytes()).await.unwrap();
+    common::smtp_send(&smtp_host, smtp_port, "carol@example.test", "bob@example.test", raw.as_bytes()).await;
     wait_for_draft(&bob, &to_bob, Duration::from_secs(30)).await;
 
     // Alice's server comes back: her account recovers by itself.

@@ -137,3 +137,29 @@ pub mod proxy {
         }
     }
 }
+
+/// Hands one message to the real Postfix, plain SMTP on loopback.
+pub async fn smtp_send(host: &str, port: u16, from: &str, to: &str, raw: &[u8]) {
+    use autoemail_mail::MailSender;
+    let sender = autoemail_mail::smtp::SmtpSender::new(&autoemail_mail::smtp::SmtpConfig {
+        host: host.into(),
+        port,
+        security: Security::None,
+        username: None,
+        password: None,
+        timeout: Duration::from_secs(10),
+    })
+    .expect("SMTP client");
+    sender.send(from, &[to.to_string()], raw).await.expect("deliver through Postfix");
+}
+
+/// Prints a measured figure and appends it to the file scripts/test shows at the end.
+pub fn record_figures(line: &str) {
+    println!("{line}");
+    if let Some(path) = std::env::var_os("AUTOEMAIL_TEST_FIGURES") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
