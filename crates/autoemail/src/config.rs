@@ -29,6 +29,9 @@ pub struct Config {
     /// Which model writes drafts, with notes and prompt templates.
     #[serde(default)]
     pub drafter: crate::drafting::DrafterConfig,
+    /// The review UI that `run` and `demo` serve.
+    #[serde(default)]
+    pub web: WebConfig,
     /// The policy in force: from `[policy] file`, or the inline settings.
     #[serde(skip)]
     pub policy: Policy,
@@ -144,6 +147,50 @@ pub struct OutboxConfig {
     pub max_per_hour: Option<u32>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Serve the review UI from `run` (and an interactive `demo`).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Address and port; anything but loopback requires `password_hash`.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+    /// Argon2 hash of the UI password (`autoemail password` prints one). Set, it
+    /// requires login even on loopback.
+    pub password_hash: Option<String>,
+    /// Seconds a reply approved in the UI waits, with an Undo button, before it
+    /// is sent (at least `[outbox] hold_seconds`).
+    #[serde(default = "default_undo")]
+    pub undo_seconds: u64,
+    /// Mark the session cookie Secure (HTTPS only). Default: on unless bound to
+    /// loopback; put a TLS proxy in front when the UI is reachable from elsewhere.
+    pub secure_cookies: Option<bool>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { enabled: true, bind: default_bind(), password_hash: None, undo_seconds: default_undo(), secure_cookies: None }
+    }
+}
+
+fn default_bind() -> String {
+    "127.0.0.1:8025".into()
+}
+fn default_undo() -> u64 {
+    20
+}
+
+impl WebConfig {
+    pub fn socket_addr(&self) -> Result<std::net::SocketAddr, AppError> {
+        self.bind.parse().map_err(|_| AppError::Config(format!("[web] bind = {:?} is not an address and port such as \"127.0.0.1:8025\"", self.bind)))
+    }
+
+    pub fn is_loopback(&self) -> bool {
+        self.socket_addr().is_ok_and(|a| a.ip().is_loopback())
+    }
+}
+
 impl Default for OutboxConfig {
     fn default() -> Self {
         OutboxConfig { hold_seconds: 0, maildir: None, self_copy: true, reconcile_grace_seconds: default_grace(), max_per_hour: None }
@@ -189,6 +236,20 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), AppError> {
+        let web = &self.web;
+        web.socket_addr().map_err(|e| AppError::Config(format!("{}: {e}", self.path.display())))?;
+        if web.enabled && !web.is_loopback() && web.password_hash.is_none() {
+            return Err(AppError::Config(format!(
+                "{}: [web] bind = {:?} is reachable from other machines, so the UI needs a password: set [web] password_hash (`autoemail password` prints one), or bind to 127.0.0.1",
+                self.path.display(),
+                web.bind
+            )));
+        }
+        if let Some(h) = &web.password_hash
+            && argon2::PasswordHash::new(h).is_err()
+        {
+            return Err(AppError::Config(format!("{}: [web] password_hash is not an argon2 hash; make one with `autoemail password`", self.path.display())));
+        }
         if !autoemail_core::address::is_plausible_email(&self.account.address) {
             return Err(AppError::Config(format!("{}: [account] address {:?} is not an email address", self.path.display(), self.account.address)));
         }
@@ -345,6 +406,11 @@ path = "autoemail.sqlite"          # relative to this file's folder
 
 [outbox]
 hold_seconds = 20                  # an approved reply waits this long; `autoemail undo ID` takes it back
+
+[web]                              # the review UI that `autoemail run` serves
+bind = "127.0.0.1:8025"            # another address needs password_hash (login, Secure cookies behind TLS)
+# password_hash = "$argon2id$..."  # `autoemail password` prints one
+undo_seconds = 20                  # approved in the UI: an Undo button counts down this long
 
 [policy]
 default = "review"                 # every reply waits for your approval

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod review;
 pub mod sync;
+pub mod web;
 
 use std::sync::Arc;
 

@@ -41,18 +41,29 @@ enum Command {
         /// Start over: delete the demo's store and outbox first
         #[arg(long)]
         fresh: bool,
+        /// Serve the review UI (the default when run in a terminal); Ctrl-C stops it
+        #[arg(long, conflicts_with = "no_serve")]
+        serve: bool,
+        /// Only load the sample inbox and print the queue
+        #[arg(long)]
+        no_serve: bool,
     },
+    /// Print an argon2 hash of a password (read from stdin) for [web] password_hash
+    Password,
     /// Write a commented config file (0600) to fill in
     Init {
         /// Overwrite an existing file
         #[arg(long)]
         force: bool,
     },
-    /// Sync the inbox over IMAP, draft replies, then watch for new mail (IDLE) and send approved replies
+    /// Sync the inbox over IMAP, draft replies, then watch for new mail (IDLE), send approved replies and serve the review UI
     Run {
         /// Sync and send once, then exit
         #[arg(long)]
         once: bool,
+        /// Do not serve the review UI ([web] enabled = false does the same)
+        #[arg(long)]
+        no_web: bool,
         /// More accounts to run in the same process, one config file each; a failing account does not stop the others
         #[arg(long = "also", value_name = "CONFIG")]
         also: Vec<PathBuf>,
@@ -219,7 +230,11 @@ async fn real_main() -> anyhow::Result<()> {
     let actor = cli.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "me".into());
     let config_path = cli.config.clone().unwrap_or_else(default_config_path);
     match cli.command {
-        Command::Demo { dir, fresh } => return demo_cmd(&dir, fresh).await,
+        Command::Demo { dir, fresh, serve, no_serve } => {
+            let serve = serve || (!no_serve && std::io::stdout().is_terminal() && std::io::stdin().is_terminal());
+            return demo_cmd(&dir, fresh, serve, &actor).await;
+        }
+        Command::Password => return password_cmd(),
         Command::Init { force } => return init_cmd(&config_path, force),
         Command::Eval { dir, json } => return eval_cmd(&dir, json),
         Command::Doctor => return doctor_cmd(&config_path).await,
@@ -232,13 +247,23 @@ async fn real_main() -> anyhow::Result<()> {
     }
     let app = App::open(Config::load(&config_path)?).await?;
     match cli.command {
-        Command::Run { once, also } if also.is_empty() => app.run(RunOptions { once, progress: std::io::stderr().is_terminal(), ..Default::default() }).await?,
-        Command::Run { once, also } => {
+        Command::Run { once, no_web, also } => {
             let mut apps = vec![app.clone()];
             for path in &also {
                 apps.push(App::open(Config::load(path)?).await.with_context(|| format!("account config {}", path.display()))?);
             }
-            autoemail::sync::run_accounts(apps, RunOptions { once, progress: false, ..Default::default() }).await;
+            let _web = if once || no_web || !app.config.web.enabled {
+                None
+            } else {
+                let server = autoemail::web::serve(apps.clone(), &actor).await?;
+                println!("Review UI: {} (press ? there for the keys)", server.url());
+                Some(server)
+            };
+            if apps.len() == 1 {
+                app.run(RunOptions { once, progress: std::io::stderr().is_terminal(), ..Default::default() }).await?
+            } else {
+                autoemail::sync::run_accounts(apps, RunOptions { once, progress: false, ..Default::default() }).await;
+            }
         }
         Command::Import { path } => import_cmd(&app, &path).await?,
         Command::Queue { json } => {
@@ -314,6 +339,7 @@ async fn real_main() -> anyhow::Result<()> {
                         None => None,
                     },
                     limit: Some(limit),
+                    text: None,
                 })
                 .await?;
             for r in records {
@@ -326,6 +352,7 @@ async fn real_main() -> anyhow::Result<()> {
             }
         }
         Command::Demo { .. }
+        | Command::Password
         | Command::Init { .. }
         | Command::Eval { .. }
         | Command::Doctor
@@ -336,7 +363,31 @@ async fn real_main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn demo_cmd(dir: &Path, fresh: bool) -> anyhow::Result<()> {
+fn password_cmd() -> anyhow::Result<()> {
+    let terminal = std::io::stdin().is_terminal();
+    // Keep the password off the screen while it is typed.
+    let echo_off = terminal && std::process::Command::new("stty").arg("-echo").status().is_ok_and(|s| s.success());
+    if terminal {
+        eprint!("Password for the review UI: ");
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().read_line(&mut line);
+    if echo_off {
+        let _ = std::process::Command::new("stty").arg("echo").status();
+        eprintln!();
+    }
+    read.context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 8 {
+        bail!("use at least 8 characters");
+    }
+    let hash = autoemail::web::hash_password(password).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    println!("{hash}");
+    eprintln!("Put it in your config as [web] password_hash = \"...\"; the UI then asks for this password.");
+    Ok(())
+}
+
+async fn demo_cmd(dir: &Path, fresh: bool, serve: bool, actor: &str) -> anyhow::Result<()> {
     let (app, s) = demo::prepare(dir, fresh).await?;
     if s.new == 0 {
         println!("The demo inbox is already loaded in {} (use --fresh to start over).", dir.display());
@@ -356,6 +407,16 @@ async fn demo_cmd(dir: &Path, fresh: bool) -> anyhow::Result<()> {
     println!("  autoemail --config {cfg} log            every decision, with its reason");
     println!("Approved replies are written to the Maildir {} (open the files in {}/new).", s.outbox.display(), s.outbox.display());
     println!("Nothing is sent until you approve it.");
+    if !serve {
+        println!("`autoemail demo --serve` opens the same queue in your browser.");
+        return Ok(());
+    }
+    let server = autoemail::web::serve(vec![app.clone()], actor).await?;
+    let worker = autoemail::outbox::spawn_worker(app.clone(), app.sender()?, None, std::time::Duration::from_secs(1));
+    println!("\nReview UI: {}  (j/k to move, a approve, ? for all keys; Ctrl-C stops)", server.url());
+    tokio::signal::ctrl_c().await?;
+    worker.abort();
+    server.task.abort();
     Ok(())
 }
 

@@ -270,3 +270,25 @@ impl App {
         filer.file(&item.raw, &original.mailbox, original.uid).await
     }
 }
+
+/// Send due replies every `interval` until aborted: beside `run`'s sync loop,
+/// and beside the review UI in the demo.
+pub fn spawn_worker(
+    app: App,
+    sender: std::sync::Arc<dyn MailSender>,
+    mut filer: Option<ImapFiler>,
+    interval: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match app.deliver_due(sender.as_ref(), filer.as_mut()).await {
+                Ok(r) if r.sent + r.failed + r.filed > 0 => {
+                    tracing::info!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed)
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("outbox: {e}"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    })
+}

@@ -30,6 +30,28 @@ impl App {
         self.approve_with(draft_id, Actor::Person(person.to_string()), action, self.config.outbox.hold_seconds).await
     }
 
+    /// Approve with a hold of at least `hold_seconds` (the web UI's undo window).
+    pub async fn approve_held(&self, draft_id: i64, person: &str, edited_body: Option<String>, hold_seconds: u64) -> Result<Approved> {
+        let action = match edited_body {
+            Some(body) => ReviewAction::EditApprove { body },
+            None => ReviewAction::Approve,
+        };
+        let hold = hold_seconds.max(self.config.outbox.hold_seconds);
+        self.approve_with(draft_id, Actor::Person(person.to_string()), action, hold).await
+    }
+
+    /// Keep a waiting draft out of the queue until `until` (None: back now).
+    pub async fn snooze(&self, draft_id: i64, person: &str, until: Option<i64>) -> Result<()> {
+        let draft = self.store.draft(draft_id).await?;
+        let reason = match until {
+            Some(t) => format!("snoozed for {} minutes", ((t - now()).max(0) + 59) / 60),
+            None => "back in the queue".to_string(),
+        };
+        let audit = AuditEvent::person(person, if until.is_some() { "snoozed" } else { "unsnoozed" }, reason).message(draft.message_row).draft(draft_id);
+        self.store.snooze(draft_id, until, audit).await?;
+        Ok(())
+    }
+
     pub(crate) async fn approve_by_policy(&self, draft_id: i64, hold_seconds: u64) -> Result<Approved> {
         self.approve_with(draft_id, Actor::System, ReviewAction::Approve, hold_seconds).await
     }

@@ -208,24 +208,7 @@ impl App {
             return Ok(());
         }
 
-        let worker = {
-            let app = self.clone();
-            let imap = imap.clone();
-            let interval = options.outbox_interval;
-            tokio::spawn(async move {
-                let mut filer = ImapFiler::new(imap);
-                loop {
-                    match app.deliver_due(sender.as_ref(), Some(&mut filer)).await {
-                        Ok(r) if r.sent + r.failed + r.filed > 0 => {
-                            tracing::info!("outbox: {} sent, {} filed, {} retrying, {} failed", r.sent, r.filed, r.retried, r.failed)
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!("outbox: {e}"),
-                    }
-                    tokio::time::sleep(interval).await;
-                }
-            })
-        };
+        let worker = crate::outbox::spawn_worker(self.clone(), sender, Some(ImapFiler::new(imap.clone())), options.outbox_interval);
 
         let mut backoff = Duration::from_secs(1);
         let mut first = true;

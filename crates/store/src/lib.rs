@@ -94,6 +94,13 @@ pub trait Store: Send + Sync {
     /// Take a queued (not yet claimed) reply back: the undo of an approval.
     async fn cancel_queued(&self, draft_id: i64, audit: AuditEvent) -> Result<()>;
 
+    /// Keep a waiting draft out of the queue until `until` (None: back now), with its audit entry.
+    async fn snooze(&self, draft_id: i64, until: Option<i64>, audit: AuditEvent) -> Result<()>;
+    /// How many messages from each sender (lower-cased address) the person has answered: sender importance.
+    async fn answered_counts(&self, account: &str) -> Result<std::collections::HashMap<String, i64>>;
+    /// Every draft created at or after `since`, with what happened to it, for stats.
+    async fn draft_facts(&self, since: i64) -> Result<Vec<DraftFacts>>;
+
     async fn audit(&self, event: AuditEvent) -> Result<()>;
     async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>>;
 

@@ -92,6 +92,8 @@ pub struct StoredDraft {
     pub commitments: Vec<String>,
     pub usage: Option<autoemail_core::draft::Usage>,
     pub instruction: Option<String>,
+    /// Out of the queue until then (unix seconds).
+    pub snoozed_until: Option<i64>,
 }
 
 impl StoredDraft {
@@ -106,6 +108,7 @@ impl StoredDraft {
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueItem {
     pub draft: StoredDraft,
+    pub account: String,
     pub from_email: Option<String>,
     pub from_name: Option<String>,
     pub subject: String,
@@ -185,6 +188,8 @@ pub struct AuditFilter {
     pub message_row: Option<i64>,
     pub draft_id: Option<i64>,
     pub limit: Option<i64>,
+    /// Entries whose actor, action or reason contain this text (any case).
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -234,4 +239,22 @@ pub struct StoredOutcome {
 pub struct SentReply {
     pub raw: Vec<u8>,
     pub original_row: Option<i64>,
+}
+
+/// What the stats page needs of one draft.
+#[derive(Debug, Clone, Serialize)]
+pub struct DraftFacts {
+    pub id: i64,
+    pub created_at: i64,
+    /// When its message arrived.
+    pub received_at: i64,
+    pub state: DraftState,
+    /// Model latency, when a model wrote it.
+    pub latency_ms: Option<u64>,
+    /// Words in the reply as it stands (as approved, once approved).
+    pub words: usize,
+    /// Approved by the policy, not by a person.
+    pub auto_approved: bool,
+    /// The reply's outbox state, once approved.
+    pub outbox_state: Option<OutboxState>,
 }

@@ -125,6 +125,7 @@ fn draft_from_row(row: &SqliteRow) -> Result<StoredDraft> {
             None => None,
         },
         instruction: row.try_get("instruction")?,
+        snoozed_until: row.try_get("snoozed_until")?,
     })
 }
 
@@ -356,7 +357,7 @@ impl Store for SqliteStore {
 
     async fn queue(&self) -> Result<Vec<QueueItem>> {
         let rows = sqlx::query(
-            "SELECT d.*, m.from_email AS m_from_email, m.from_name AS m_from_name, m.subject AS m_subject, m.date AS m_date, m.received_at AS m_received_at
+            "SELECT d.*, m.account AS m_account, m.from_email AS m_from_email, m.from_name AS m_from_name, m.subject AS m_subject, m.date AS m_date, m.received_at AS m_received_at
              FROM drafts d JOIN messages m ON m.id = d.message_row
              WHERE d.state IN ('pending', 'failed')
              ORDER BY d.priority DESC, COALESCE(m.date, m.received_at) ASC, d.id ASC",
@@ -367,6 +368,7 @@ impl Store for SqliteStore {
             .map(|row| {
                 Ok(QueueItem {
                     draft: draft_from_row(row)?,
+                    account: row.try_get("m_account")?,
                     from_email: row.try_get("m_from_email")?,
                     from_name: row.try_get("m_from_name")?,
                     subject: row.try_get("m_subject")?,
@@ -588,6 +590,61 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn snooze(&self, draft_id: i64, until: Option<i64>, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE drafts SET snoozed_until = ?, updated_at = ? WHERE id = ? AND state IN ('pending', 'failed')")
+            .bind(until)
+            .bind(now())
+            .bind(draft_id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("draft {draft_id} is not waiting for review")));
+        }
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn answered_counts(&self, account: &str) -> Result<std::collections::HashMap<String, i64>> {
+        let rows = sqlx::query("SELECT lower(from_email) AS e, COUNT(*) AS n FROM messages WHERE account = ? AND answered = 1 AND from_email IS NOT NULL GROUP BY lower(from_email)")
+            .bind(account)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get::<String, _>("e")?, r.try_get::<i64, _>("n")?))).collect()
+    }
+
+    async fn draft_facts(&self, since: i64) -> Result<Vec<DraftFacts>> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.created_at, d.state, d.usage_json, d.body, m.received_at, o.state AS outbox_state,
+                    EXISTS (SELECT 1 FROM audit a WHERE a.draft_id = d.id AND a.actor = 'system' AND a.action = 'approved') AS auto_approved
+             FROM drafts d JOIN messages m ON m.id = d.message_row LEFT JOIN outbox o ON o.draft_id = d.id
+             WHERE d.created_at >= ? ORDER BY d.id",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get("state")?;
+                let usage: Option<autoemail_core::draft::Usage> = match row.try_get::<Option<String>, _>("usage_json")? {
+                    Some(u) => Some(from_json(&u, "usage")?),
+                    None => None,
+                };
+                Ok(DraftFacts {
+                    id: row.try_get("id")?,
+                    created_at: row.try_get("created_at")?,
+                    received_at: row.try_get("received_at")?,
+                    state: DraftState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("draft state {state:?}")))?,
+                    latency_ms: usage.map(|u| u.latency_ms),
+                    words: row.try_get::<String, _>("body")?.split_whitespace().count(),
+                    auto_approved: row.try_get::<i64, _>("auto_approved")? != 0,
+                    outbox_state: row.try_get::<Option<String>, _>("outbox_state")?.as_deref().and_then(OutboxState::parse),
+                })
+            })
+            .collect()
+    }
+
     async fn audit(&self, event: AuditEvent) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
         insert_audit(&mut conn, &event).await
@@ -598,11 +655,13 @@ impl Store for SqliteStore {
             "SELECT * FROM audit
              WHERE (?1 IS NULL OR message_row = ?1 OR draft_id IN (SELECT id FROM drafts WHERE message_row = ?1))
                AND (?2 IS NULL OR draft_id = ?2)
+               AND (?4 IS NULL OR instr(lower(actor || ' ' || action || ' ' || reason), lower(?4)) > 0)
              ORDER BY id DESC LIMIT ?3",
         )
         .bind(filter.message_row)
         .bind(filter.draft_id)
         .bind(filter.limit.unwrap_or(1000))
+        .bind(filter.text.as_deref().filter(|t| !t.trim().is_empty()))
         .fetch_all(&self.pool)
         .await?;
         let mut out: Vec<AuditRecord> = rows

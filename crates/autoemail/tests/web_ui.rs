@@ -1,0 +1,275 @@
+//! The review UI over real HTTP: its safety rules (CSRF, cross-site requests,
+//! the Host check, login, the Content-Security-Policy, hostile HTML), and the
+//! JSON API doing what the pages do: approve, undo within the window (nothing
+//! sent), the hold passing (sent exactly once), groups, snooze, audit search,
+//! and an OpenAPI document that names every route.
+
+mod web;
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use web::{seeded, sent_for_draft};
+
+/// A browser-like client: keeps the session cookie and the page's CSRF token.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn open(base: &str) -> Browser {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let resp = http.get(format!("{base}/api/session")).send().await.unwrap();
+        let cookie = cookie_of(resp.headers()).expect("a session cookie");
+        let v: Value = resp.json().await.unwrap();
+        Browser { http, base: base.to_string(), cookie, csrf: v["csrf_token"].as_str().unwrap().to_string() }
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie)
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).header("x-csrf-token", &self.csrf)
+    }
+
+    async fn json(&self, path: &str) -> Value {
+        let r = self.get(path).send().await.unwrap();
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+}
+
+fn cookie_of(h: &HeaderMap) -> Option<String> {
+    h.get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("autoemail_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+fn draft_ref_where(queue: &Value, pred: impl Fn(&Value) -> bool) -> String {
+    queue["drafts"].as_array().unwrap().iter().find(|d| pred(d)).unwrap_or_else(|| panic!("no such draft in {queue}"))["ref"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_policy_and_refuse_forged_requests() {
+    let s = seeded(20, "").await;
+    let base = s.server.url();
+    let b = Browser::open(&base).await;
+
+    let page = b.get("/").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    for directive in ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'self'"] {
+        assert!(csp.contains(directive), "CSP lacks {directive}: {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&b.csrf), "the page carries the CSRF token for its requests");
+
+    let queue = b.json("/api/queue").await;
+    let thanks = draft_ref_where(&queue, |d| d["subject"].as_str().unwrap().contains("brochures"));
+
+    // No token, a wrong token, another site's origin: refused, nothing changes.
+    let no_token = b.http.post(format!("{base}/api/drafts/{thanks}/approve")).header("cookie", &b.cookie).send().await.unwrap();
+    assert_eq!(no_token.status(), 403);
+    let wrong = b.http.post(format!("{base}/api/drafts/{thanks}/approve")).header("cookie", &b.cookie).header("x-csrf-token", "0000").send().await.unwrap();
+    assert_eq!(wrong.status(), 403);
+    let cross = b.post(&format!("/api/drafts/{thanks}/approve")).header("origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(cross.status(), 403);
+    let fetch_meta = b.post(&format!("/api/drafts/{thanks}/approve")).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(fetch_meta.status(), 403);
+    // A form post without the token (what another site's page could make) is refused too.
+    let form = b
+        .http
+        .post(format!("{base}/draft/{thanks}/reject"))
+        .header("cookie", &b.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("reason", "forged")]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 403);
+    assert_eq!(b.json(&format!("/api/drafts/{thanks}")).await["state"], "pending");
+
+    // The page's own form, with its token as a field, works.
+    let ok = b
+        .http
+        .post(format!("{base}/draft/{thanks}/snooze"))
+        .header("cookie", &b.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("minutes", "60"), ("csrf", b.csrf.as_str())]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let queue = b.json("/api/queue").await;
+    assert!(!queue["drafts"].as_array().unwrap().iter().any(|d| d["ref"] == thanks.as_str()), "a snoozed draft leaves the queue");
+    let snoozed = b.post(&format!("/api/drafts/{thanks}/snooze")).json(&serde_json::json!({"minutes": 0})).send().await.unwrap();
+    assert_eq!(snoozed.status(), 200);
+    assert!(b.json("/api/queue").await["drafts"].as_array().unwrap().iter().any(|d| d["ref"] == thanks.as_str()), "unsnoozed, it is back");
+
+    // DNS rebinding: the loopback UI without a password answers only to loopback names.
+    let rebound = b.get("/api/queue").header("host", "evil.example:8025").send().await.unwrap();
+    assert_eq!(rebound.status(), 421);
+}
+
+#[tokio::test]
+async fn hostile_html_and_subjects_are_inert() {
+    let s = seeded(20, "").await;
+    let b = Browser::open(&s.server.url()).await;
+    let queue = b.json("/api/queue").await;
+    let hostile = draft_ref_where(&queue, |d| d["from_email"] == "mallory@evil.example");
+    for path in ["/".to_string(), format!("/draft/{hostile}")] {
+        let html = b.get(&path).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("<script>window"), "{path}: a script from the email reached the page");
+        assert!(!html.contains("onerror=\"window"), "{path}: an event handler reached the page");
+        assert!(!html.contains("javascript:"), "{path}: a javascript: URL reached the page");
+        assert!(!html.contains("<iframe") && !html.contains("<form action=\"https://evil"), "{path}");
+        assert!(!html.contains("tracker.evil.example"), "{path}: the remote image must be blocked");
+        assert!(
+            html.contains("&#60;img src=x onerror=") || html.contains("&lt;img src=x onerror="),
+            "{path}: the subject is shown, escaped: {}",
+            html.lines().filter(|l| l.contains("Invoice")).collect::<Vec<_>>().join("\n")
+        );
+    }
+    let page = b.get(&format!("/draft/{hostile}")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("remote images blocked"), "the reader is told about the blocked image");
+    assert!(page.contains("can you confirm our meeting"), "the readable text is shown");
+}
+
+#[tokio::test]
+async fn approve_undo_and_the_hold_through_the_api() {
+    let s = seeded(2, "").await;
+    let b = Browser::open(&s.server.url()).await;
+    let queue = b.json("/api/queue").await;
+    let routine: Vec<String> = queue["drafts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["level"] == "routine" && d["has_placeholder"] == false)
+        .map(|d| d["ref"].as_str().unwrap().to_string())
+        .collect();
+    assert!(routine.len() >= 4, "{routine:?}");
+    let (keep, take_back) = (&routine[0], &routine[1]);
+    let id = |r: &str| r.rsplit_once('/').unwrap().1.parse::<i64>().unwrap();
+
+    let approved: Value = b.post(&format!("/api/drafts/{keep}/approve")).send().await.unwrap().json().await.unwrap();
+    assert!(approved["undo_seconds"].as_i64().unwrap() >= 1, "{approved}");
+    let r = b.post(&format!("/api/drafts/{take_back}/approve")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let held = b.json("/api/held").await;
+    assert_eq!(held["held"].as_array().unwrap().len(), 2, "{held}");
+    let undo = b.post(&format!("/api/drafts/{take_back}/undo")).send().await.unwrap();
+    assert_eq!(undo.status(), 200);
+    assert_eq!(b.json(&format!("/api/drafts/{take_back}")).await["state"], "pending");
+    // Approving twice is refused with a reason, not sent twice.
+    let again = b.post(&format!("/api/drafts/{keep}/approve")).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+
+    // The hold passes: the kept one is sent once, the undone one never.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while sent_for_draft(&s.outbox, id(keep)) == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(sent_for_draft(&s.outbox, id(keep)), 1);
+    assert_eq!(sent_for_draft(&s.outbox, id(take_back)), 0);
+    assert_eq!(b.json(&format!("/api/drafts/{keep}")).await["state"], "sent");
+
+    // Group approval approves the routine members shown, each with its own hold.
+    let groups = b.json("/api/groups").await;
+    let group = &groups["groups"][0];
+    let refs: Vec<Value> = group["members"].as_array().unwrap().iter().map(|m| m["row"]["ref"].clone()).collect();
+    assert!(refs.len() >= 3, "the seeded thank-you notes form a group: {groups}");
+    let high = draft_ref_where(&queue, |d| d["level"] == "high");
+    let mut with_high = refs.clone();
+    with_high.push(Value::String(high.clone()));
+    let result: Value = b.post("/api/groups/approve").json(&serde_json::json!({"refs": with_high})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(result["approved"].as_array().unwrap().len(), refs.len(), "{result}");
+    assert!(result["refused"][0].as_str().unwrap().contains("not routine"), "a high-risk draft is never approved in a group: {result}");
+    assert_eq!(b.json(&format!("/api/drafts/{high}")).await["state"], "pending");
+
+    // Every action is in the audit log, searchable.
+    let log = b.json("/api/audit?q=undone").await;
+    assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "undone" && e["actor"] == "person:tester"), "{log}");
+    let stats = b.json("/api/stats").await;
+    assert!(stats["sent"].as_u64().unwrap() >= 1, "{stats}");
+    let stats_page = b.get("/stats").send().await.unwrap().text().await.unwrap();
+    assert!(stats_page.contains("<svg class=\"chart\""), "the stats page draws its charts");
+}
+
+#[tokio::test]
+async fn openapi_documents_every_api_route() {
+    let s = seeded(20, "").await;
+    let b = Browser::open(&s.server.url()).await;
+    let doc = b.json("/api/openapi.json").await;
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    let source = include_str!("../src/web/api.rs");
+    let routes: Vec<&str> =
+        source.lines().filter_map(|l| l.trim().strip_prefix(".route(\"")).map(|l| l.split('"').next().unwrap()).filter(|r| *r != "/openapi.json").collect();
+    assert!(routes.len() >= 15);
+    for r in routes {
+        assert!(paths.iter().any(|p| p.as_str() == r), "route {r} is not in openapi.json");
+    }
+}
+
+#[tokio::test]
+async fn a_password_requires_login_and_rotates_the_session() {
+    let hash = autoemail::web::hash_password("correct horse battery").unwrap();
+    let s = seeded(20, &format!("password_hash = \"{hash}\"")).await;
+    let base = s.server.url();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    let r = http.get(&base).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+    let api = http.get(format!("{base}/api/queue")).send().await.unwrap();
+    assert_eq!(api.status(), 401);
+
+    let login = http.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = cookie_of(login.headers()).unwrap();
+    let html = login.text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+
+    let wrong = http
+        .post(format!("{base}/login"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("password", "guess"), ("csrf", &csrf)]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = http
+        .post(format!("{base}/login"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("password", "correct horse battery"), ("csrf", &csrf)]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 303);
+    let set = right.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let session = cookie_of(right.headers()).unwrap();
+    assert_ne!(session, cookie, "the session id changes at login");
+    let queue = http.get(format!("{base}/api/queue")).header("cookie", &session).send().await.unwrap();
+    assert_eq!(queue.status(), 200);
+    // The pre-login id is worth nothing.
+    assert_eq!(http.get(format!("{base}/api/queue")).header("cookie", &cookie).send().await.unwrap().status(), 401);
+}
+
+#[test]
+fn a_public_bind_without_a_password_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    autoemail::config::write_private(&path, "[account]\naddress = \"sam@northwind.example\"\n\n[web]\nbind = \"0.0.0.0:8025\"\n").unwrap();
+    let err = autoemail::Config::load(&path).unwrap_err().to_string();
+    assert!(err.contains("password_hash") && err.contains("autoemail password"), "{err}");
+}
