@@ -255,9 +255,17 @@ async fn real_main() -> anyhow::Result<()> {
             let _web = if once || no_web || !app.config.web.enabled {
                 None
             } else {
-                let server = autoemail::web::serve(apps.clone(), &actor).await?;
-                println!("Review UI: {} (press ? there for the keys)", server.url());
-                Some(server)
+                // Mail keeps flowing when the UI cannot start (its port taken, say); the person is told.
+                match autoemail::web::serve(apps.clone(), &actor).await {
+                    Ok(server) => {
+                        println!("Review UI: {} (press ? there for the keys)", server.url());
+                        Some(server)
+                    }
+                    Err(e) => {
+                        eprintln!("warning: {e}\nwarning: running without the review UI; the CLI review commands work as usual");
+                        None
+                    }
+                }
             };
             if apps.len() == 1 {
                 app.run(RunOptions { once, progress: std::io::stderr().is_terminal(), ..Default::default() }).await?

@@ -94,6 +94,8 @@
     if (id === "regen-open" && $("#regen-form[hidden]")) openForm("#regen-form", "#regen-instruction");
     if (id === "snooze-open") openForm("#snooze-form", "#snooze-minutes");
     if (id === "help-button") toggleHelp();
+    const undoButton = e.target.closest("button[data-undo-url]");
+    if (undoButton) undo(undoButton);
   });
 
   function startEdit() {
@@ -132,14 +134,40 @@
     return false;
   }
 
+  // Undo goes through fetch, not an htmx attribute: the held list is redrawn
+  // every few seconds and a request tied to a replaced element would be dropped.
+  async function undo(button) {
+    const item = button.closest(".held-item");
+    const ref = item && item.dataset.ref;
+    button.disabled = true;
+    try {
+      const res = await fetch(button.dataset.undoUrl, { method: "POST", headers: { "X-CSRF-Token": csrf, "HX-Request": "true" } });
+      const text = await res.text();
+      if (!res.ok) return toast(text || "Undo failed.", true);
+      lastApproved = lastApproved.filter((r) => r !== ref);
+      toast("Undone: nothing was sent.");
+      selected = ref;
+      const detail = $("#detail");
+      if (detail) {
+        detail.innerHTML = text;
+        htmx.process(detail);
+      }
+      htmx.trigger(document.body, "queueChanged");
+    } catch (e) {
+      toast("AutoEmail does not answer; is it still running?", true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   function undoLast() {
     const held = Array.from(document.querySelectorAll(".held-item"));
     // The most recent approval from this page if it still waits, else the newest waiting one.
     for (let i = lastApproved.length - 1; i >= 0; i--) {
       const h = held.find((x) => x.dataset.ref === lastApproved[i]);
-      if (h) return h.querySelector("button.undo").click();
+      if (h) return undo(h.querySelector("button.undo"));
     }
-    if (held.length) return held[0].querySelector("button.undo").click();
+    if (held.length) return undo(held[0].querySelector("button.undo"));
     toast("Nothing to undo: no approved reply is waiting.");
   }
 

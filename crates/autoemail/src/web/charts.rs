@@ -18,13 +18,13 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A round upper bound for an axis: 1, 2, 5 × 10ⁿ.
+/// A round upper bound for an axis whose quarter ticks are round too: 1, 2, 4, 8 × 10ⁿ.
 fn nice_max(v: f64) -> f64 {
     if v <= 0.0 {
         return 1.0;
     }
     let p = 10f64.powf(v.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * p).find(|&m| m >= v).unwrap_or(10.0 * p)
+    [1.0, 2.0, 4.0, 8.0, 10.0].into_iter().map(|m| m * p).find(|&m| m >= v).unwrap_or(10.0 * p)
 }
 
 fn fmt_value(v: f64) -> String {
@@ -112,7 +112,8 @@ mod tests {
 
     #[test]
     fn bar_heights_scale_to_a_round_maximum() {
-        assert_eq!(nice_max(7.0), 10.0);
+        assert_eq!(nice_max(7.0), 8.0);
+        assert_eq!(nice_max(22.0), 40.0);
         assert_eq!(nice_max(12.0), 20.0);
         assert_eq!(nice_max(0.0), 1.0);
         let svg = bars("t", &[("a".into(), 5.0), ("b".into(), 10.0)], "", 1);
