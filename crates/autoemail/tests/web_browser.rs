@@ -44,6 +44,21 @@ async fn review_in_a_real_browser() {
     let artifacts: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
 
+    // The browser test asks (by creating a file) for a message to arrive while the page is open.
+    let trigger = artifacts.join("deliver-now");
+    let _ = std::fs::remove_file(&trigger);
+    let live = {
+        let app = s.app.clone();
+        let trigger = trigger.clone();
+        tokio::spawn(async move {
+            while !trigger.exists() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let raw = "From: Nora Quinn <nora@quinn.example>\r\nTo: sam@northwind.example\r\nSubject: Live: are you free on Monday?\r\n\
+Message-ID: <live-1@quinn.example>\r\nDate: Tue, 24 Nov 2026 08:00:00 +0000\r\n\r\nHi Sam, are you free for a call on Monday at 10?\r\nNora\r\n";
+            app.ingest(raw.as_bytes(), autoemail::pipeline::Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
+        })
+    };
     let run = tokio::process::Command::new("node")
         .args(["--test", "--test-reporter=spec", "review.test.mjs"])
         .current_dir(&dir)
@@ -56,6 +71,7 @@ async fn review_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "browser tests failed (output above)");
+    live.abort();
 
     // What the browser did reached the outbox exactly as it should.
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(artifacts.join("results.json")).unwrap()).unwrap();

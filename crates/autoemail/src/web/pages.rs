@@ -506,6 +506,8 @@ pub struct Stats {
     pub p95_queue_seconds: Option<i64>,
     pub median_model_ms: Option<u64>,
     pub per_day: Vec<(String, f64)>,
+    /// Drafts by seconds from the message's arrival to the draft being ready.
+    pub latency_histogram: Vec<(String, f64)>,
     pub autonomy: Vec<crate::autonomy::CategoryReport>,
 }
 
@@ -562,6 +564,14 @@ pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
         })
         .collect();
     let queue_secs: Vec<i64> = facts.iter().map(|f| (f.created_at - f.received_at).max(0)).collect();
+    let buckets: [(&str, i64); 7] =
+        [("< 1 s", 1), ("1–5 s", 5), ("5–30 s", 30), ("30 s–2 min", 120), ("2–10 min", 600), ("10–60 min", 3600), ("> 1 h", i64::MAX)];
+    let mut latency_histogram: Vec<(String, f64)> = buckets.iter().map(|(l, _)| (l.to_string(), 0.0)).collect();
+    for &q in &queue_secs {
+        if let Some(i) = buckets.iter().position(|&(_, upper)| q < upper) {
+            latency_histogram[i].1 += 1.0;
+        }
+    }
     let p95 = {
         let mut q = queue_secs.clone();
         q.sort();
@@ -583,6 +593,7 @@ pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
         p95_queue_seconds: p95,
         median_model_ms: median(facts.iter().filter_map(|f| f.latency_ms).collect()),
         per_day,
+        latency_histogram,
         autonomy,
     })
 }
@@ -596,6 +607,7 @@ struct StatsPage {
     per_day_chart: String,
     outcome_chart: String,
     auto_chart: String,
+    latency_chart: String,
     autonomy_rows: Vec<AutonomyRow>,
 }
 
@@ -642,8 +654,9 @@ pub async fn stats_page(State(shared): State<Arc<Shared>>, Extension(session): E
         "Replies the policy sent",
         &[("sent".into(), s.auto_sent as f64), ("taken back".into(), s.auto_undone as f64), ("in their hold".into(), s.auto_waiting as f64)],
     );
+    let latency_chart = charts::bars("Mail in to draft ready", &s.latency_histogram, "drafts", 1);
     let autonomy_rows = autonomy_rows(&s.autonomy);
-    render(&StatsPage { chrome: Chrome::new(&shared, &session, "Stats"), nav: NAV, s, per_day_chart, outcome_chart, auto_chart, autonomy_rows })
+    render(&StatsPage { chrome: Chrome::new(&shared, &session, "Stats"), nav: NAV, s, per_day_chart, outcome_chart, auto_chart, latency_chart, autonomy_rows })
 }
 
 // ---------------------------------------------------------------- audit log

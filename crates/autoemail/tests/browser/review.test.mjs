@@ -194,6 +194,15 @@ test("hostile HTML runs no script", async () => {
   await page.waitForSelector("#queue .item.selected");
 });
 
+test("a new message appears without a reload", async () => {
+  await page.goto(base + "/");
+  await page.waitForSelector("#queue .item.selected");
+  writeFileSync(`${artifacts}/deliver-now`, "");
+  await page.waitForFunction(() => [...document.querySelectorAll("#queue .item .subject")].some((e) => e.textContent.includes("Live: are you free")), null, {
+    timeout: 15000,
+  });
+});
+
 test("help, and screenshots of the queue and stats", async () => {
   await page.goto(base + "/");
   await page.waitForSelector("#queue .item.selected");
