@@ -101,14 +101,35 @@ fn default_timeout() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
-    /// SQLite database file.
+    /// SQLite database file (when no PostgreSQL URL is given).
     #[serde(default = "default_db")]
     pub path: PathBuf,
+    /// A `postgres://` URL: the shared store of a multi-worker deployment.
+    pub url: Option<String>,
+    /// The environment variable holding that URL (keeps its password out of the file).
+    pub url_env: Option<String>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: default_db() }
+        StoreConfig { path: default_db(), url: None, url_env: None }
+    }
+}
+
+impl StoreConfig {
+    /// The PostgreSQL URL, when the store is PostgreSQL.
+    pub fn postgres_url(&self) -> Result<Option<String>, AppError> {
+        let url = match (&self.url, &self.url_env) {
+            (Some(_), Some(_)) => return Err(AppError::Config("[store] has both url and url_env; keep one".into())),
+            (Some(u), None) => u.clone(),
+            (None, Some(var)) => std::env::var(var)
+                .map_err(|_| AppError::Config(format!("[store] url_env names {var}, but that environment variable is not set: export it first")))?,
+            (None, None) => return Ok(None),
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(AppError::Config("[store] url must start with postgres:// (leave it out for the embedded SQLite file)".into()));
+        }
+        Ok(Some(url))
     }
 }
 

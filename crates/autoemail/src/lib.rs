@@ -75,13 +75,18 @@ pub struct App {
 
 impl App {
     pub async fn open(config: Config) -> Result<App> {
-        let db = config.resolve(&config.store.path);
-        if let Some(parent) = db.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let store = SqliteStore::open(&db).await?;
+        let store: Arc<dyn Store> = match config.store.postgres_url()? {
+            Some(url) => Arc::new(autoemail_store::PgStore::connect(&url).await?),
+            None => {
+                let db = config.resolve(&config.store.path);
+                if let Some(parent) = db.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                Arc::new(SqliteStore::open(&db).await?)
+            }
+        };
         let drafter = drafting::build_drafter(&config)?;
-        Ok(App { config, store: Arc::new(store), drafter })
+        Ok(App { config, store, drafter })
     }
 
     pub fn account(&self) -> &str {

@@ -782,7 +782,14 @@ async fn doctor_cmd(config_path: &Path) -> anyhow::Result<()> {
     let app = match App::open(config.clone()).await {
         Ok(app) => {
             match app.store.integrity_check().await {
-                Ok(verdict) if verdict == "ok" => report(true, "store", format!("{} (integrity ok)", config.resolve(&config.store.path).display())),
+                Ok(verdict) if verdict == "ok" => {
+                    let which = if config.store.url.is_some() || config.store.url_env.is_some() {
+                        "PostgreSQL".to_string()
+                    } else {
+                        config.resolve(&config.store.path).display().to_string()
+                    };
+                    report(true, "store", format!("{which} (integrity ok)"))
+                }
                 Ok(verdict) => report(false, "store", format!("integrity check: {verdict}")),
                 Err(e) => report(false, "store", e.to_string()),
             }

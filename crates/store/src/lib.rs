@@ -8,9 +8,11 @@
 //! act on one draft.
 
 mod model;
+mod postgres;
 mod sqlite;
 
 pub use model::*;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

@@ -1,0 +1,341 @@
+//! What every Store must do, run against both implementations: SQLite always,
+//! PostgreSQL when AUTOEMAIL_TEST_POSTGRES_URL names a server (CI sets it;
+//! elsewhere the PostgreSQL half skips with a loud message). Each PostgreSQL
+//! run gets a database of its own, dropped afterwards.
+
+use std::sync::Arc;
+
+use autoemail_core::audit::AuditEvent;
+use autoemail_core::autonomy::{Outcome, State, Verdict};
+use autoemail_core::draft::Draft;
+use autoemail_core::message::parse_message;
+use autoemail_core::policy::Route;
+use autoemail_core::review::DraftState;
+use autoemail_core::risk::{Assessment, RiskLevel};
+use autoemail_core::triage::{TriageContext, triage};
+use autoemail_store::*;
+
+fn raw(n: usize, from: &str, subject: &str, in_reply_to: Option<&str>) -> Vec<u8> {
+    let reply = in_reply_to.map(|r| format!("In-Reply-To: <{r}>\r\nReferences: <{r}>\r\n")).unwrap_or_default();
+    format!(
+        "From: Sender {n} <{from}>\r\nTo: sam@northwind.example\r\nSubject: {subject}\r\nMessage-ID: <m{n}@example.com>\r\n{reply}\
+Date: Mon, 23 Nov 2026 10:{:02}:00 +0000\r\n\r\nCould you send me the report by Friday?\r\n",
+        n % 60
+    )
+    .into_bytes()
+}
+
+async fn insert(store: &dyn Store, account: &str, n: usize, from: &str, thread: &str) -> i64 {
+    let bytes = raw(n, from, "Report", None);
+    let msg = parse_message(&bytes).unwrap();
+    let t = triage(&msg, &TriageContext::new(["sam@northwind.example"]));
+    store
+        .insert_message(NewMessage {
+            account,
+            mailbox: "INBOX",
+            uid: Some(n as u32),
+            uidvalidity: Some(7),
+            raw: &bytes,
+            parsed: &msg,
+            thread_key: thread,
+            triage: &t,
+        })
+        .await
+        .unwrap()
+        .id()
+}
+
+fn new_draft(message_row: i64, body: &str, level: RiskLevel, priority: u8) -> NewDraft {
+    NewDraft {
+        message_row,
+        draft: Draft { body: body.into(), confidence: 0.8, drafter: "offline".into(), model: "templates".into(), ..Default::default() },
+        assessment: Assessment { level, signals: vec![] },
+        route: Route::Review { priority, reasons: vec!["policy: every reply waits".into()] },
+        state: DraftState::Pending,
+        autonomy_key: "question/known".into(),
+        shadow_auto_send: false,
+        instruction: None,
+    }
+}
+
+fn outbox_entry(n: usize, original_row: i64, not_before: i64) -> NewOutboxEntry {
+    NewOutboxEntry {
+        account: "a".into(),
+        rfc_message_id: format!("reply-{n}@northwind.example"),
+        raw: format!("Message-ID: <reply-{n}@northwind.example>\r\n\r\nhi\r\n").into_bytes(),
+        envelope_from: "sam@northwind.example".into(),
+        recipients: vec!["x@example.com".into()],
+        not_before,
+        original_row,
+    }
+}
+
+fn ev(action: &str) -> AuditEvent {
+    AuditEvent::person("tester", action, format!("test {action}"))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+async fn messages_and_threads(store: &dyn Store) {
+    let a = insert(store, "a", 1, "ann@example.com", "t1").await;
+    let again = parse_message(&raw(1, "ann@example.com", "Report", None)).unwrap();
+    let t = triage(&again, &TriageContext::new(["sam@northwind.example"]));
+    let dup = store
+        .insert_message(NewMessage {
+            account: "a",
+            mailbox: "Archive",
+            uid: Some(99),
+            uidvalidity: Some(7),
+            raw: &raw(1, "ann@example.com", "Report", None),
+            parsed: &again,
+            thread_key: "t1",
+            triage: &t,
+        })
+        .await
+        .unwrap();
+    assert_eq!(dup, Inserted::Duplicate(a), "the same message is stored once");
+    assert_eq!(store.message(a).await.unwrap().mailbox, "Archive", "a moved message keeps its row under the new UID");
+    // The same message in another account is another row.
+    let other = insert(store, "b", 1, "ann@example.com", "t1").await;
+    assert_ne!(other, a);
+
+    let b = insert(store, "a", 2, "bob@example.com", "t1").await;
+    assert_eq!(store.thread_key_of("a", &["nope@x", "m2@example.com"]).await.unwrap().as_deref(), Some("t1"));
+    assert_eq!(store.thread_messages("a", "t1").await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>(), vec![a, b]);
+    assert!(store.known_correspondent("a", "ann@example.com", b).await.unwrap());
+    assert!(!store.known_correspondent("a", "bob@example.com", b).await.unwrap());
+    assert_eq!(store.message_by_uid("a", "INBOX", 2).await.unwrap().map(|m| m.id), Some(b));
+    assert_eq!(store.message_by_message_id("a", "m2@example.com").await.unwrap().map(|m| m.id), Some(b));
+    let m = store.message(b).await.unwrap();
+    assert!(m.needs_reply && !m.answered);
+    assert_eq!(m.raw, raw(2, "bob@example.com", "Report", None), "raw bytes are kept exactly");
+    assert!(store.messages_needing_draft("a").await.unwrap().contains(&b));
+    store.set_no_draft(b, "rule: newsletters").await.unwrap();
+    assert!(!store.messages_needing_draft("a").await.unwrap().contains(&b));
+    store.mark_answered(a).await.unwrap();
+    assert!(store.message(a).await.unwrap().answered);
+    assert_eq!(store.answered_counts("a").await.unwrap().get("ann@example.com"), Some(&1));
+    let stats = store.message_stats().await.unwrap();
+    assert_eq!(stats.messages, 3);
+    assert_eq!(stats.needs_reply, 3);
+    assert_eq!(store.recent_from("a", "ann@example.com", "other-thread", 5).await.unwrap().len(), 1);
+    assert!(store.message(123_456).await.is_err());
+}
+
+async fn drafts_review_and_outbox(store: &dyn Store) {
+    let m1 = insert(store, "a", 10, "ann@example.com", "t10").await;
+    let m2 = insert(store, "a", 11, "cy@example.com", "t11").await;
+    let low = store.insert_draft(new_draft(m1, "v1", RiskLevel::Routine, 10)).await.unwrap();
+    let v2 = store.insert_draft(new_draft(m1, "v2", RiskLevel::Routine, 10)).await.unwrap();
+    assert_eq!(store.draft(low).await.unwrap().state, DraftState::Obsolete, "a newer version supersedes the pending one");
+    assert_eq!(store.draft(v2).await.unwrap().version, 2);
+    let high = store.insert_draft(new_draft(m2, "urgent", RiskLevel::High, 90)).await.unwrap();
+    let queue = store.queue().await.unwrap();
+    assert_eq!(queue.iter().map(|q| q.draft.id).collect::<Vec<_>>(), vec![high, v2], "most urgent first");
+    assert_eq!(queue[0].account, "a");
+    assert_eq!(store.drafts_for_message(m1).await.unwrap().len(), 2);
+
+    // Approval is all or nothing, and only once.
+    let t = now();
+    let ob = store.approve(v2, "edited v2", outbox_entry(1, m1, t - 1), ev("approved").message(m1)).await.unwrap();
+    assert_eq!(store.draft(v2).await.unwrap().body, "edited v2");
+    assert!(matches!(store.approve(v2, "x", outbox_entry(2, m1, t), ev("approved").message(m1)).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.transition(v2, DraftState::Pending, DraftState::Rejected, Some("no"), ev("rejected").message(m1)).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // Undo while queued, approve again, claim, send, file.
+    store.cancel_queued(v2, ev("undone").message(m1)).await.unwrap();
+    assert_eq!(store.draft(v2).await.unwrap().state, DraftState::Pending);
+    let ob = {
+        let _ = ob;
+        store.approve(v2, "edited v2", outbox_entry(3, m1, t - 1), ev("approved").message(m1)).await.unwrap()
+    };
+    assert!(store.claim_due(t - 100, "w1").await.unwrap().is_none(), "not due before its hold ends");
+    let claimed = store.claim_due(t, "w1").await.unwrap().expect("due");
+    assert_eq!((claimed.id, claimed.state, claimed.attempts, claimed.claimed_by.as_deref()), (ob, OutboxState::Sending, 1, Some("w1")));
+    assert!(store.claim_due(t, "w2").await.unwrap().is_none(), "a claimed reply is not claimed again");
+    assert!(store.cancel_queued(v2, ev("undone").message(m1)).await.is_err(), "too late to undo once sending");
+    store.mark_retry(ob, "421 try later", t, ev("retry").message(m1)).await.unwrap();
+    let again = store.claim_due(t, "w2").await.unwrap().unwrap();
+    assert_eq!(again.attempts, 2);
+    store.mark_sent(ob, ev("sent").message(m1)).await.unwrap();
+    assert!(store.mark_sent(ob, ev("sent").message(m1)).await.is_err(), "sent once");
+    assert_eq!(store.draft(v2).await.unwrap().state, DraftState::Sent);
+    assert_eq!(store.sent_since("a", t - 10).await.unwrap(), 1);
+    store.mark_filed(ob, ev("filed").message(m1)).await.unwrap();
+    assert!(store.message(m1).await.unwrap().answered);
+    assert_eq!(store.outbox_by_state(OutboxState::Filed).await.unwrap().len(), 1);
+    assert_eq!(store.sent_replies("a", 10).await.unwrap().len(), 1);
+    assert!(store.known_correspondent("a", "x@example.com", i64::MAX).await.unwrap(), "written to by the person");
+
+    // Failure hands the draft back; requeue after a crash.
+    let m3 = insert(store, "a", 12, "di@example.com", "t12").await;
+    let d3 = store.insert_draft(new_draft(m3, "d3", RiskLevel::Review, 50)).await.unwrap();
+    let o3 = store.approve(d3, "d3", outbox_entry(4, m3, t - 1), ev("approved")).await.unwrap();
+    store.claim_due(t, "w1").await.unwrap().unwrap();
+    store.requeue_sending(o3, ev("requeued")).await.unwrap();
+    assert_eq!(store.outbox_item(o3).await.unwrap().state, OutboxState::Queued);
+    store.claim_due(t + 1, "w1").await.unwrap().unwrap();
+    store.mark_failed(o3, "550 no such user", ev("failed")).await.unwrap();
+    let failed = store.draft(d3).await.unwrap();
+    assert_eq!(failed.state, DraftState::Failed);
+    assert!(failed.reject_reason.unwrap().contains("550"));
+
+    // Snooze, pause, audit search, facts.
+    store.snooze(high, Some(t + 3600), ev("snoozed")).await.unwrap();
+    assert_eq!(store.draft(high).await.unwrap().snoozed_until, Some(t + 3600));
+    assert!(store.snooze(v2, None, ev("snoozed")).await.is_err(), "only waiting drafts snooze");
+    store.set_paused("a", Some("holiday"), ev("paused")).await.unwrap();
+    assert_eq!(store.paused("a").await.unwrap().map(|p| p.0), Some("holiday".to_string()));
+    store.set_paused("a", None, ev("resumed")).await.unwrap();
+    assert!(store.paused("a").await.unwrap().is_none());
+    let undone = store.audit_log(AuditFilter { text: Some("UNDONE".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(undone.len(), 1, "search ignores case");
+    assert_eq!(store.audit_log(AuditFilter { message_row: Some(m1), ..Default::default() }).await.unwrap().len(), 6);
+    let facts = store.draft_facts(0).await.unwrap();
+    assert_eq!(facts.len(), 4);
+    assert_eq!(facts.iter().find(|f| f.id == v2).unwrap().outbox_state, Some(OutboxState::Filed));
+    assert!(facts.iter().all(|f| !f.auto_approved));
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+}
+
+async fn autonomy_and_sync(store: &dyn Store) {
+    let m = insert(store, "a", 20, "ann@example.com", "t20").await;
+    let d = store.insert_draft(new_draft(m, "x", RiskLevel::Routine, 10)).await.unwrap();
+    store.set_autonomy_state("a", "question/known", State::Proposed, "20 clean", ev("autonomy_proposed")).await.unwrap();
+    store.set_autonomy_state("a", "question/known", State::Promoted, "accepted", ev("autonomy_accepted")).await.unwrap();
+    let states = store.autonomy_states("a").await.unwrap();
+    assert_eq!((states.len(), states[0].state), (1, State::Promoted));
+    let outcome = StoredOutcome {
+        key: "question/known".into(),
+        outcome: Outcome { draft_id: d, verdict: Verdict::Edited, change: 0.25, high_risk: true },
+        shadow_auto_send: true,
+        at: 100,
+    };
+    store.record_outcome("a", &outcome).await.unwrap();
+    store.record_outcome("a", &StoredOutcome { at: 200, ..outcome.clone() }).await.unwrap();
+    let got = store.outcomes("a", Some("question/known"), 0).await.unwrap();
+    assert_eq!(got.len(), 1, "the first record of a draft stands");
+    assert_eq!(
+        (got[0].outcome.verdict, got[0].outcome.change, got[0].outcome.high_risk, got[0].shadow_auto_send, got[0].at),
+        (Verdict::Edited, 0.25, true, true, 100)
+    );
+    assert!(store.outcomes("a", Some("other/key"), 0).await.unwrap().is_empty());
+    assert_eq!(store.outcomes("a", None, 101).await.unwrap().len(), 0);
+
+    assert!(store.sync_state("a", "INBOX").await.unwrap().is_none());
+    store.set_sync_state("a", "INBOX", SyncState { uidvalidity: u32::MAX, last_uid: 42 }).await.unwrap();
+    store.set_sync_state("a", "INBOX", SyncState { uidvalidity: u32::MAX, last_uid: 43 }).await.unwrap();
+    assert_eq!(store.sync_state("a", "INBOX").await.unwrap(), Some(SyncState { uidvalidity: u32::MAX, last_uid: 43 }));
+    store.set_modseq("a", "INBOX", 1 << 40).await.unwrap();
+    assert_eq!(store.modseq("a", "INBOX").await.unwrap(), Some(1 << 40));
+    assert_eq!(store.pending_in_mailbox("a", "INBOX", 10).await.unwrap(), vec![(d, m, 20)]);
+}
+
+/// Many claimers at once: every due reply is claimed exactly once.
+async fn concurrent_claims(store: Arc<dyn Store>) {
+    let t = now();
+    let mut drafts = Vec::new();
+    for n in 0..40 {
+        let m = insert(store.as_ref(), "a", 100 + n, &format!("p{n}@example.com"), &format!("t{}", 100 + n)).await;
+        let d = store.insert_draft(new_draft(m, "ok", RiskLevel::Routine, 10)).await.unwrap();
+        store.approve(d, "ok", outbox_entry(100 + n, m, t - 1), ev("approved")).await.unwrap();
+        drafts.push(d);
+    }
+    let mut tasks = Vec::new();
+    for w in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                match store.claim_due(t, &format!("w{w}")).await {
+                    Ok(Some(item)) => mine.push(item.id),
+                    Ok(None) => break,
+                    Err(e) if e.is_transient() => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    let unique = {
+        let mut u = all.clone();
+        u.dedup();
+        u
+    };
+    assert_eq!(all.len(), 40, "every reply claimed");
+    assert_eq!(unique.len(), 40, "no reply claimed twice");
+}
+
+async fn whole_contract(make: impl AsyncFn() -> Arc<dyn Store>) {
+    messages_and_threads(make().await.as_ref()).await;
+    drafts_review_and_outbox(make().await.as_ref()).await;
+    autonomy_and_sync(make().await.as_ref()).await;
+    concurrent_claims(make().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    whole_contract(async || -> Arc<dyn Store> {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join(format!("s{n}.sqlite"))).await.unwrap());
+        store
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_keeps_the_contract() {
+    let Some(admin_url) = std::env::var("AUTOEMAIL_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
+        if std::env::var("AUTOEMAIL_REQUIRE_PEERS").is_ok_and(|v| v == "1") {
+            panic!("AUTOEMAIL_REQUIRE_PEERS=1 but AUTOEMAIL_TEST_POSTGRES_URL is not set");
+        }
+        eprintln!(
+            "\n*** SKIPPED postgres_keeps_the_contract: set AUTOEMAIL_TEST_POSTGRES_URL=postgres://user@host/db (a role that may create databases) ***\n"
+        );
+        return;
+    };
+    let databases = std::sync::Mutex::new(Vec::new());
+    whole_contract(async || -> Arc<dyn Store> {
+        let (url, name) = fresh_database(&admin_url).await;
+        databases.lock().unwrap().push(name);
+        let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.unwrap());
+        store
+    })
+    .await;
+    let admin = PgStore::admin(&admin_url).await.unwrap();
+    for name in databases.into_inner().unwrap() {
+        let _ = PgStore::drop_database(&admin, &name).await;
+    }
+}
+
+/// A new, empty database on the server, and its URL.
+async fn fresh_database(admin_url: &str) -> (String, String) {
+    let name = format!("autoemail_test_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+    let admin = PgStore::admin(admin_url).await.unwrap();
+    PgStore::create_database(&admin, &name).await.unwrap();
+    (with_database(admin_url, &name), name)
+}
+
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
+    format!("{}/{db}{query}", &base[..path_start])
+}
