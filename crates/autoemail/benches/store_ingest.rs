@@ -1,0 +1,91 @@
+//! SQLite against PostgreSQL: the whole ingest (parse, thread, triage, draft
+//! with the offline drafter, assess, route, store, audit) of the same real
+//! messages into each store, with one writer and with four at once.
+//!
+//!   AUTOEMAIL_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres \
+//!     cargo bench -p autoemail --bench store_ingest
+//!
+//! The URL names a server and a role that may create databases; the benchmark
+//! creates a fresh database for each run and drops it afterwards.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use autoemail::pipeline::Source;
+use autoemail::{App, Config};
+use autoemail_store::PgStore;
+
+const MESSAGES: usize = 2_000;
+
+fn corpus() -> Vec<Vec<u8>> {
+    let data = std::env::var("AUTOEMAIL_DATA").map(PathBuf::from).unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let mut files = Vec::new();
+    for sub in ["spamassassin/easy-ham-1", "spamassassin/hard-ham-1", "spamassassin/spam-1", "enron_berkeley"] {
+        let Ok(dir) = std::fs::read_dir(data.join(sub)) else { continue };
+        let mut paths: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_none_or(|e| e != "cats") && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("LICENSE"))).collect();
+        paths.sort();
+        files.extend(paths);
+    }
+    files.into_iter().filter_map(|p| std::fs::read(p).ok()).take(MESSAGES).collect()
+}
+
+async fn app(dir: &Path, name: &str, store_section: &str) -> App {
+    let path = dir.join(format!("{name}.toml"));
+    autoemail::config::write_private(&path, &format!("[account]\nname = \"{name}\"\naddress = \"sam@northwind.example\"\n\n[store]\n{store_section}\n")).unwrap();
+    App::open(Config::load(&path).unwrap()).await.unwrap()
+}
+
+/// Messages per second over `writers` concurrent ingesters sharing the store.
+async fn ingest(app: &App, messages: &Arc<Vec<Vec<u8>>>, writers: usize) -> f64 {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let app = app.clone();
+        let messages = messages.clone();
+        tasks.push(tokio::spawn(async move {
+            for raw in messages.iter().skip(w).step_by(writers) {
+                app.ingest(raw, Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    messages.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let messages = Arc::new(corpus());
+    if messages.is_empty() {
+        println!("store benchmark skipped: no corpus (set AUTOEMAIL_DATA to shared/data)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rows = Vec::new();
+    for writers in [1, 4] {
+        let sqlite = app(tmp.path(), &format!("sqlite{writers}"), &format!("path = \"s{writers}.sqlite\"")).await;
+        rows.push(("SQLite (WAL, synchronous=FULL)", writers, ingest(&sqlite, &messages, writers).await));
+    }
+    match std::env::var("AUTOEMAIL_BENCH_POSTGRES_URL").or_else(|_| std::env::var("AUTOEMAIL_TEST_POSTGRES_URL")) {
+        Ok(url) => {
+            let admin = PgStore::admin(&url).await.unwrap();
+            for writers in [1, 4] {
+                let db = format!("autoemail_bench_{}_{writers}", std::process::id());
+                PgStore::create_database(&admin, &db).await.unwrap();
+                let db_url = format!("{}/{db}", url.rsplit_once('/').unwrap().0);
+                let pg = app(tmp.path(), &format!("pg{writers}"), &format!("url = \"{db_url}\"")).await;
+                rows.push(("PostgreSQL (local, default durability)", writers, ingest(&pg, &messages, writers).await));
+                drop(pg);
+                PgStore::drop_database(&admin, &db).await.unwrap();
+            }
+        }
+        Err(_) => println!("PostgreSQL half skipped: set AUTOEMAIL_BENCH_POSTGRES_URL=postgres://user@host/db"),
+    }
+    println!("full ingest of {} real messages (SpamAssassin + Enron), offline drafter:", messages.len());
+    let base = rows[0].2;
+    for (store, writers, rate) in &rows {
+        println!("  {store:<40} {writers} writer(s): {rate:>7.0} messages/s  ({:.2}× SQLite with one writer)", rate / base);
+    }
+}
