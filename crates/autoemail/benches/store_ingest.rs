@@ -23,7 +23,10 @@ fn corpus() -> Vec<Vec<u8>> {
     let mut files = Vec::new();
     for sub in ["spamassassin/easy-ham-1", "spamassassin/hard-ham-1", "spamassassin/spam-1", "enron_berkeley"] {
         let Ok(dir) = std::fs::read_dir(data.join(sub)) else { continue };
-        let mut paths: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_none_or(|e| e != "cats") && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("LICENSE"))).collect();
+        let mut paths: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_none_or(|e| e != "cats") && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("LICENSE")))
+            .collect();
         paths.sort();
         files.extend(paths);
     }
@@ -32,7 +35,8 @@ fn corpus() -> Vec<Vec<u8>> {
 
 async fn app(dir: &Path, name: &str, store_section: &str) -> App {
     let path = dir.join(format!("{name}.toml"));
-    autoemail::config::write_private(&path, &format!("[account]\nname = \"{name}\"\naddress = \"sam@northwind.example\"\n\n[store]\n{store_section}\n")).unwrap();
+    autoemail::config::write_private(&path, &format!("[account]\nname = \"{name}\"\naddress = \"sam@northwind.example\"\n\n[store]\n{store_section}\n"))
+        .unwrap();
     App::open(Config::load(&path).unwrap()).await.unwrap()
 }
 

@@ -49,33 +49,37 @@ impl App {
         let me = self.identity();
         let ctx = TriageContext::new(std::iter::once(me.email.clone()).chain(me.aliases.iter().cloned()));
         let triaged = triage(&msg, &ctx);
-        let inserted = self
-            .store
-            .insert_message(NewMessage {
-                account,
-                mailbox: source.mailbox,
-                uid: source.uid,
-                uidvalidity: source.uidvalidity,
-                raw,
-                parsed: &msg,
-                thread_key: &key,
-                triage: &triaged,
-            })
-            .await?;
-        let row = match inserted {
-            Inserted::Duplicate(id) => return Ok(IngestOutcome::Duplicate { message_row: id }),
-            Inserted::New(id) => id,
-        };
         let from = msg.from.as_ref().map(|f| f.email.as_str()).unwrap_or("(no sender)");
         let mut ingest_reason = format!("from {from}, subject {:?}, {} bytes", msg.subject, raw.len());
         for w in &msg.warnings {
             ingest_reason.push_str(&format!("; warning {:?}: {}", w.code, w.detail));
         }
-        self.store.audit(AuditEvent::system("ingested", ingest_reason).message(row)).await?;
         let verdict = if triaged.needs_reply { "needs a reply" } else { "no reply needed" };
-        self.store
-            .audit(AuditEvent::system("triaged", format!("{} ({verdict}) because {}", triaged.category.as_str(), triaged.reasons.join("; "))).message(row))
+        let audits = vec![
+            AuditEvent::system("ingested", ingest_reason),
+            AuditEvent::system("triaged", format!("{} ({verdict}) because {}", triaged.category.as_str(), triaged.reasons.join("; "))),
+        ];
+        // The message and what was decided about it: one transaction.
+        let inserted = self
+            .store
+            .insert_message_audited(
+                NewMessage {
+                    account,
+                    mailbox: source.mailbox,
+                    uid: source.uid,
+                    uidvalidity: source.uidvalidity,
+                    raw,
+                    parsed: &msg,
+                    thread_key: &key,
+                    triage: &triaged,
+                },
+                audits,
+            )
             .await?;
+        let row = match inserted {
+            Inserted::Duplicate(id) => return Ok(IngestOutcome::Duplicate { message_row: id }),
+            Inserted::New(id) => id,
+        };
         if triaged.category == autoemail_core::triage::Category::FromSelf {
             self.obsolete_answered_elsewhere(&msg).await?;
         }
@@ -197,20 +201,6 @@ impl App {
         let routed = route(&stored.triage, &assessment, self.policy(), &facts);
         // Shadow mode: routine replies that wait only because their kind has not earned auto-send.
         let shadow = matches!(routed, Route::Review { .. }) && assessment.level == RiskLevel::Routine && !promoted;
-        let id = self
-            .store
-            .insert_draft(NewDraft {
-                message_row: row,
-                draft: draft.clone(),
-                assessment: assessment.clone(),
-                route: routed.clone(),
-                state: DraftState::Pending,
-                autonomy_key: key.clone(),
-                shadow_auto_send: shadow,
-                instruction: instruction.map(str::to_string),
-            })
-            .await?;
-        self.store.audit(AuditEvent::system("drafted", draft_summary(&draft, intent, instruction)).message(row).draft(id)).await?;
         let mut route_reason = match &routed {
             Route::Review { priority, reasons } => format!("to review (priority {priority}, risk {}): {}", assessment.level.as_str(), reasons.join("; ")),
             Route::AutoSend { hold_seconds, reasons } => format!("to auto-send after {hold_seconds}s: {}", reasons.join("; ")),
@@ -219,7 +209,27 @@ impl App {
         if shadow {
             route_reason.push_str(&format!("; shadow: would have auto-sent had {key} earned auto-send"));
         }
-        self.store.audit(AuditEvent::system("routed", route_reason).message(row).draft(id)).await?;
+        let audits = vec![
+            AuditEvent::system("drafted", draft_summary(&draft, intent, instruction)).message(row),
+            AuditEvent::system("routed", route_reason).message(row),
+        ];
+        // The draft and why it was routed where it was: one transaction.
+        let id = self
+            .store
+            .insert_draft_audited(
+                NewDraft {
+                    message_row: row,
+                    draft: draft.clone(),
+                    assessment: assessment.clone(),
+                    route: routed.clone(),
+                    state: DraftState::Pending,
+                    autonomy_key: key.clone(),
+                    shadow_auto_send: shadow,
+                    instruction: instruction.map(str::to_string),
+                },
+                audits,
+            )
+            .await?;
         if let Route::AutoSend { hold_seconds, .. } = routed {
             self.approve_by_policy(id, hold_seconds).await?;
         }

@@ -52,7 +52,13 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Insert a message; a message already stored (same dedup key) is not duplicated.
-    async fn insert_message(&self, new: NewMessage<'_>) -> Result<Inserted>;
+    async fn insert_message(&self, new: NewMessage<'_>) -> Result<Inserted> {
+        self.insert_message_audited(new, Vec::new()).await
+    }
+    /// Insert a message and the audit entries about it (their message is set to
+    /// the new row) in one transaction: one durable commit, not one per entry.
+    /// A duplicate writes no entries.
+    async fn insert_message_audited(&self, new: NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted>;
     async fn message(&self, id: i64) -> Result<StoredMessage>;
     /// The thread key of the first of these Message-IDs already stored.
     async fn thread_key_of(&self, account: &str, message_ids: &[&str]) -> Result<Option<String>>;
@@ -64,7 +70,11 @@ pub trait Store: Send + Sync {
     async fn messages_needing_draft(&self, account: &str) -> Result<Vec<i64>>;
     async fn message_stats(&self) -> Result<MessageStats>;
 
-    async fn insert_draft(&self, new: NewDraft) -> Result<i64>;
+    async fn insert_draft(&self, new: NewDraft) -> Result<i64> {
+        self.insert_draft_audited(new, Vec::new()).await
+    }
+    /// Insert a draft and its audit entries (their draft is set to the new one) in one transaction.
+    async fn insert_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<i64>;
     async fn draft(&self, id: i64) -> Result<StoredDraft>;
     async fn drafts_for_message(&self, message_row: i64) -> Result<Vec<StoredDraft>>;
     /// Pending drafts, most urgent first.

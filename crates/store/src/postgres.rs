@@ -154,7 +154,8 @@ fn outbox_from_row(row: &PgRow) -> Result<OutboxItem> {
 
 #[async_trait]
 impl Store for PgStore {
-    async fn insert_message(&self, new: NewMessage<'_>) -> Result<Inserted> {
+    async fn insert_message_audited(&self, new: NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted> {
+        let mut tx = self.pool.begin().await?;
         let msg = new.parsed;
         let dedup = msg.dedup_key();
         let result = sqlx::query(
@@ -179,15 +180,21 @@ impl Store for PgStore {
         .bind(i64::from(new.triage.needs_reply))
         .bind(json(new.triage))
         .bind(json(&msg.warnings))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = result {
-            return Ok(Inserted::New(row.try_get("id")?));
+            let id: i64 = row.try_get("id")?;
+            for mut ev in audits {
+                ev.message_id = Some(id);
+                insert_audit(&mut tx, &ev).await?;
+            }
+            tx.commit().await?;
+            return Ok(Inserted::New(id));
         }
         let id: i64 = sqlx::query("SELECT id FROM messages WHERE account = $1 AND dedup_key = $2")
             .bind(new.account)
             .bind(&dedup)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;
         // A message seen again under a new UID (moved, or a UIDVALIDITY reset) keeps one row.
@@ -197,9 +204,10 @@ impl Store for PgStore {
                 .bind(i64::from(uid))
                 .bind(new.uidvalidity.map(i64::from))
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         }
+        tx.commit().await?;
         Ok(Inserted::Duplicate(id))
     }
 
@@ -292,7 +300,7 @@ impl Store for PgStore {
         })
     }
 
-    async fn insert_draft(&self, new: NewDraft) -> Result<i64> {
+    async fn insert_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
         let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = $1")
             .bind(new.message_row)
@@ -338,6 +346,10 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
+        for mut ev in audits {
+            ev.draft_id = Some(id);
+            insert_audit(&mut tx, &ev).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }

@@ -153,7 +153,8 @@ fn outbox_from_row(row: &SqliteRow) -> Result<OutboxItem> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn insert_message(&self, new: NewMessage<'_>) -> Result<Inserted> {
+    async fn insert_message_audited(&self, new: NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted> {
+        let mut tx = self.pool.begin().await?;
         let msg = new.parsed;
         let dedup = msg.dedup_key();
         let result = sqlx::query(
@@ -178,15 +179,21 @@ impl Store for SqliteStore {
         .bind(new.triage.needs_reply)
         .bind(json(new.triage))
         .bind(json(&msg.warnings))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if result.rows_affected() == 1 {
-            return Ok(Inserted::New(result.last_insert_rowid()));
+            let id = result.last_insert_rowid();
+            for mut ev in audits {
+                ev.message_id = Some(id);
+                insert_audit(&mut tx, &ev).await?;
+            }
+            tx.commit().await?;
+            return Ok(Inserted::New(id));
         }
         let id: i64 = sqlx::query("SELECT id FROM messages WHERE account = ? AND dedup_key = ?")
             .bind(new.account)
             .bind(&dedup)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;
         // A message seen again under a new UID (moved, or a UIDVALIDITY reset) keeps one row.
@@ -196,9 +203,10 @@ impl Store for SqliteStore {
                 .bind(i64::from(uid))
                 .bind(new.uidvalidity.map(i64::from))
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         }
+        tx.commit().await?;
         Ok(Inserted::Duplicate(id))
     }
 
@@ -291,7 +299,7 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn insert_draft(&self, new: NewDraft) -> Result<i64> {
+    async fn insert_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
         let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = ?")
             .bind(new.message_row)
@@ -337,6 +345,10 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?
         .last_insert_rowid();
+        for mut ev in audits {
+            ev.draft_id = Some(id);
+            insert_audit(&mut tx, &ev).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
