@@ -25,6 +25,8 @@ pub const SENT_HISTORY: usize = 500;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SyncReport {
     pub fetched: usize,
+    /// The highest UID stored by this sync.
+    pub last_uid: u32,
     pub new: usize,
     pub drafted: usize,
     /// The mailbox's HIGHESTMODSEQ at this sync, when the server offers CONDSTORE.
@@ -112,26 +114,53 @@ impl App {
         } else {
             ProgressBar::hidden()
         };
+        // The next batch is fetched while the last one is ingested on another
+        // task; the sync position moves only past batches fully stored.
+        let mut in_flight: Option<tokio::task::JoinHandle<Result<SyncReport>>> = None;
+        let finish = async |handle: tokio::task::JoinHandle<Result<SyncReport>>, report: &mut SyncReport, last_uid: &mut u32| -> Result<()> {
+            let done = handle.await.map_err(|e| AppError::Other(format!("ingest task: {e}")))??;
+            report.fetched += done.fetched;
+            report.new += done.new;
+            report.drafted += done.drafted;
+            *last_uid = (*last_uid).max(done.last_uid);
+            self.store.set_sync_state(account, mailbox, SyncState { uidvalidity: status.uidvalidity, last_uid: *last_uid }).await?;
+            Ok(())
+        };
         for chunk in uids.chunks(BATCH) {
-            let fetched = client.fetch_raw(chunk).await?;
-            for (uid, raw) in fetched {
-                report.fetched += 1;
-                match self.ingest(&raw, Source { mailbox, uid: Some(uid), uidvalidity: Some(status.uidvalidity) }).await? {
-                    IngestOutcome::Stored { draft, .. } => {
-                        report.new += 1;
-                        report.drafted += usize::from(draft.is_some());
-                    }
-                    IngestOutcome::Duplicate { .. } => {}
-                    IngestOutcome::Skipped(why) => {
-                        self.store.audit(AuditEvent::system("skipped", format!("{mailbox} UID {uid}: {why}"))).await?;
-                    }
-                }
-                last_uid = last_uid.max(uid);
-                bar.inc(1);
+            let fetched = client.fetch_raw(chunk).await;
+            if let Some(handle) = in_flight.take() {
+                finish(handle, &mut report, &mut last_uid).await?;
             }
-            self.store.set_sync_state(account, mailbox, SyncState { uidvalidity: status.uidvalidity, last_uid }).await?;
+            let fetched = fetched?;
+            let app = self.clone();
+            let (mailbox, uidvalidity, bar) = (mailbox.to_string(), status.uidvalidity, bar.clone());
+            in_flight = Some(tokio::spawn(async move { app.ingest_batch(&mailbox, uidvalidity, fetched, &bar).await }));
+        }
+        if let Some(handle) = in_flight.take() {
+            finish(handle, &mut report, &mut last_uid).await?;
         }
         bar.finish_and_clear();
+        Ok(report)
+    }
+
+    /// Store and draft one fetched batch, in UID order.
+    async fn ingest_batch(&self, mailbox: &str, uidvalidity: u32, fetched: Vec<(u32, Vec<u8>)>, bar: &ProgressBar) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        for (uid, raw) in fetched {
+            report.fetched += 1;
+            match self.ingest(&raw, Source { mailbox, uid: Some(uid), uidvalidity: Some(uidvalidity) }).await? {
+                IngestOutcome::Stored { draft, .. } => {
+                    report.new += 1;
+                    report.drafted += usize::from(draft.is_some());
+                }
+                IngestOutcome::Duplicate { .. } => {}
+                IngestOutcome::Skipped(why) => {
+                    self.store.audit(AuditEvent::system("skipped", format!("{mailbox} UID {uid}: {why}"))).await?;
+                }
+            }
+            report.last_uid = report.last_uid.max(uid);
+            bar.inc(1);
+        }
         Ok(report)
     }
 
