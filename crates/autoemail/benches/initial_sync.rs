@@ -127,8 +127,7 @@ Channel bench\nFar :far:\nNear :near:\nPatterns {folder}\nCreate Near\nSync Pull
             ),
         )
         .unwrap();
-        let d = run(Command::new(env!("CARGO_BIN_EXE_autoemail")).arg("--config").arg(&config).args(["run", "--once"]));
-        d
+        run(Command::new(env!("CARGO_BIN_EXE_autoemail")).arg("--config").arg(&config).args(["run", "--once"]))
     };
 
     // Warm-up: Dovecot's caches, then two timed rounds each, alternating.

@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod review;
 pub mod sync;
 pub mod web;
+pub mod worker;
 
 use std::sync::Arc;
 
@@ -71,6 +72,9 @@ pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub drafter: Arc<dyn Drafter>,
+    /// Draft each message as it is stored (one process), or leave drafting to
+    /// the draft jobs that workers claim (`autoemail worker`).
+    pub drafting_inline: bool,
 }
 
 impl App {
@@ -86,7 +90,13 @@ impl App {
             }
         };
         let drafter = drafting::build_drafter(&config)?;
-        Ok(App { config, store, drafter })
+        Ok(App { config, store, drafter, drafting_inline: true })
+    }
+
+    /// An account on a store already open (many accounts of a deployment share one pool).
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<App> {
+        let drafter = drafting::build_drafter(&config)?;
+        Ok(App { config, store, drafter, drafting_inline: true })
     }
 
     pub fn account(&self) -> &str {

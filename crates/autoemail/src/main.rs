@@ -68,6 +68,21 @@ enum Command {
         #[arg(long = "also", value_name = "CONFIG")]
         also: Vec<PathBuf>,
     },
+    /// Work on many accounts sharing one PostgreSQL store, beside other workers: sync, draft and send, each job claimed by one worker
+    Worker {
+        /// A folder of account configs (*.toml), all with the same [store] url
+        #[arg(long, value_name = "DIR")]
+        accounts: PathBuf,
+        /// This worker's name in claims and leases [default: host:pid:start]
+        #[arg(long)]
+        id: Option<String>,
+        /// Seconds between syncs of one account
+        #[arg(long, default_value_t = 5)]
+        sync_interval: u64,
+        /// Seconds a claim holds after its worker stops answering
+        #[arg(long, default_value_t = 60)]
+        lease: u64,
+    },
     /// Import an mbox file, a Maildir, a folder of .eml files or one .eml file
     Import { path: PathBuf },
     /// Pending drafts, most urgent first, with why each needs review
@@ -235,6 +250,7 @@ async fn real_main() -> anyhow::Result<()> {
             return demo_cmd(&dir, fresh, serve, &actor).await;
         }
         Command::Password => return password_cmd(),
+        Command::Worker { accounts, id, sync_interval, lease } => return worker_cmd(&accounts, id, sync_interval, lease).await,
         Command::Init { force } => return init_cmd(&config_path, force),
         Command::Eval { dir, json } => return eval_cmd(&dir, json),
         Command::Doctor => return doctor_cmd(&config_path).await,
@@ -361,6 +377,7 @@ async fn real_main() -> anyhow::Result<()> {
         }
         Command::Demo { .. }
         | Command::Password
+        | Command::Worker { .. }
         | Command::Init { .. }
         | Command::Eval { .. }
         | Command::Doctor
@@ -368,6 +385,48 @@ async fn real_main() -> anyhow::Result<()> {
             unreachable!("handled above")
         }
     }
+    Ok(())
+}
+
+async fn worker_cmd(dir: &Path, id: Option<String>, sync_interval: u64, lease: u64) -> anyhow::Result<()> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the account folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        bail!("{} holds no account configs (*.toml)", dir.display());
+    }
+    let mut configs = Vec::new();
+    for p in &paths {
+        configs.push(Config::load(p).with_context(|| format!("account config {}", p.display()))?);
+    }
+    let url =
+        configs[0].store.postgres_url()?.with_context(|| format!("{}: workers share a PostgreSQL store: set [store] url or url_env", paths[0].display()))?;
+    for (c, p) in configs.iter().zip(&paths) {
+        if c.store.postgres_url()?.as_deref() != Some(url.as_str()) {
+            bail!("{}: every account of a worker must use the same [store] url", p.display());
+        }
+    }
+    let store: std::sync::Arc<dyn autoemail_store::Store> = std::sync::Arc::new(autoemail_store::PgStore::connect(&url).await?);
+    let mut names = std::collections::HashSet::new();
+    let mut apps = Vec::new();
+    for (c, p) in configs.into_iter().zip(&paths) {
+        if !names.insert(c.account.name.clone()) {
+            bail!("{}: account name {:?} is used twice; give each [account] its own name", p.display(), c.account.name);
+        }
+        apps.push(App::with_store(c, store.clone())?);
+    }
+    let mut options = autoemail::worker::WorkerOptions {
+        sync_interval: std::time::Duration::from_secs(sync_interval.max(1)),
+        lease: std::time::Duration::from_secs(lease.max(5)),
+        ..Default::default()
+    };
+    if let Some(id) = id {
+        options.id = id;
+    }
+    autoemail::worker::run(apps, options, Some(url)).await?;
     Ok(())
 }
 

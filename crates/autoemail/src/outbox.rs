@@ -129,7 +129,8 @@ impl App {
     /// mailbox or the transport shows they went out, else queued again.
     pub async fn reconcile(&self, sender: &dyn MailSender, mut filer: Option<&mut ImapFiler>, report: &mut DeliveryReport) -> Result<()> {
         let grace = self.config.outbox.reconcile_grace_seconds as i64;
-        for item in self.store.outbox_by_state(OutboxState::Sending).await? {
+        // A store shared by many accounts: settle only this account's replies.
+        for item in self.store.outbox_by_state(OutboxState::Sending).await?.into_iter().filter(|i| i.account == self.account()) {
             let claimed_at = item.claimed_at.unwrap_or(0);
             let alive = item.claimed_by.as_deref().and_then(claimant_alive);
             let abandoned = match alive {
@@ -199,7 +200,7 @@ impl App {
                 report.rate_limited = true;
                 break;
             }
-            let Some(item) = self.store.claim_due(now(), &claimer).await? else { break };
+            let Some(item) = self.store.claim_due(self.account(), now(), &claimer).await? else { break };
             // Checked again per reply: `pause` stops a batch mid-way.
             if self.store.paused(self.account()).await?.is_some() {
                 self.store
@@ -248,7 +249,7 @@ impl App {
     /// is the record and the original is marked answered in the store only.
     pub async fn file_sent(&self, mut filer: Option<&mut ImapFiler>) -> Result<usize> {
         let mut filed = 0;
-        for item in self.store.outbox_by_state(OutboxState::Sent).await? {
+        for item in self.store.outbox_by_state(OutboxState::Sent).await?.into_iter().filter(|i| i.account == self.account()) {
             let note = match filer.as_deref_mut() {
                 Some(f) => match self.file_one(f, &item).await {
                     Ok(note) => note,

@@ -83,7 +83,7 @@ impl App {
         if triaged.category == autoemail_core::triage::Category::FromSelf {
             self.obsolete_answered_elsewhere(&msg).await?;
         }
-        let draft = if triaged.needs_reply { self.draft_message(row, &msg).await? } else { None };
+        let draft = if triaged.needs_reply && self.drafting_inline { self.draft_message(row, &msg).await? } else { None };
         Ok(IngestOutcome::Stored { message_row: row, needs_reply: triaged.needs_reply, draft })
     }
 
@@ -133,7 +133,7 @@ impl App {
     /// `no_draft` rule of the policy applies. A drafter failure is kept as a
     /// failed draft the person can retry, never lost.
     pub async fn draft_message(&self, row: i64, msg: &Message) -> Result<Option<i64>> {
-        self.draft_message_with(row, msg, None).await
+        self.draft_message_with(row, msg, None, true).await
     }
 
     /// Draft a new version of the reply to a stored message, following the
@@ -151,13 +151,15 @@ impl App {
             )
             .await?;
         let instruction = Some(instruction.trim()).filter(|i| !i.is_empty());
-        match self.draft_message_with(stored.id, &msg, instruction).await? {
+        match self.draft_message_with(stored.id, &msg, instruction, false).await? {
             Some(id) => Ok(id),
             None => Err(AppError::Invalid("the policy says to draft nothing for this message".into())),
         }
     }
 
-    async fn draft_message_with(&self, row: i64, msg: &Message, instruction: Option<&str>) -> Result<Option<i64>> {
+    /// `first`: the message's first draft; when another worker stored one
+    /// meanwhile, this one is dropped (None) so a message is drafted once.
+    async fn draft_message_with(&self, row: i64, msg: &Message, instruction: Option<&str>, first: bool) -> Result<Option<i64>> {
         let stored = self.store.message(row).await?;
         let (intent, sender_class, known_sender) = self.facts_for(stored.id, msg).await?;
         let key = autonomy::key(intent, sender_class);
@@ -214,22 +216,24 @@ impl App {
             AuditEvent::system("routed", route_reason).message(row),
         ];
         // The draft and why it was routed where it was: one transaction.
-        let id = self
-            .store
-            .insert_draft_audited(
-                NewDraft {
-                    message_row: row,
-                    draft: draft.clone(),
-                    assessment: assessment.clone(),
-                    route: routed.clone(),
-                    state: DraftState::Pending,
-                    autonomy_key: key.clone(),
-                    shadow_auto_send: shadow,
-                    instruction: instruction.map(str::to_string),
-                },
-                audits,
-            )
-            .await?;
+        let new = NewDraft {
+            message_row: row,
+            draft: draft.clone(),
+            assessment: assessment.clone(),
+            route: routed.clone(),
+            state: DraftState::Pending,
+            autonomy_key: key.clone(),
+            shadow_auto_send: shadow,
+            instruction: instruction.map(str::to_string),
+        };
+        let id = if first {
+            match self.store.insert_first_draft_audited(new, audits).await? {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        } else {
+            self.store.insert_draft_audited(new, audits).await?
+        };
         if let Route::AutoSend { hold_seconds, .. } = routed {
             self.approve_by_policy(id, hold_seconds).await?;
         }

@@ -47,14 +47,14 @@ async fn an_interrupted_send_is_settled_before_any_retry() {
 
     // 1: the dead process had handed the reply over (it is in the Maildir).
     approved_reply(&app, 1).await;
-    let delivered = app.store.claim_due(autoemail::now(), &dead_here).await.unwrap().unwrap();
+    let delivered = app.store.claim_due(app.account(), autoemail::now(), &dead_here).await.unwrap().unwrap();
     sender.send(&delivered.envelope_from, &delivered.recipients, &delivered.raw).await.unwrap();
     // 2: the dead process never got that far.
     approved_reply(&app, 2).await;
-    let undelivered = app.store.claim_due(autoemail::now(), &dead_here).await.unwrap().unwrap();
+    let undelivered = app.store.claim_due(app.account(), autoemail::now(), &dead_here).await.unwrap().unwrap();
     // 3: claimed a moment ago on another host, which may still be sending it.
     approved_reply(&app, 3).await;
-    let elsewhere = app.store.claim_due(autoemail::now(), "another-host:1:1").await.unwrap().unwrap();
+    let elsewhere = app.store.claim_due(app.account(), autoemail::now(), "another-host:1:1").await.unwrap().unwrap();
 
     let r = app.deliver_due(sender.as_ref(), None).await.unwrap();
     assert_eq!((r.reconciled_sent, r.reconciled_requeued, r.sent), (1, 1, 1), "{r:?}");

@@ -12,7 +12,7 @@ mod postgres;
 mod sqlite;
 
 pub use model::*;
-pub use postgres::PgStore;
+pub use postgres::{PgEvents, PgStore};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -84,8 +84,8 @@ pub trait Store: Send + Sync {
     /// Move a draft between states when it is in `from`, with its audit entry.
     async fn transition(&self, draft_id: i64, from: DraftState, to: DraftState, reject_reason: Option<&str>, audit: AuditEvent) -> Result<()>;
 
-    /// Claim the next reply due for sending (queued → sending); None when nothing is due.
-    async fn claim_due(&self, now: i64, claimer: &str) -> Result<Option<OutboxItem>>;
+    /// Claim the account's next reply due for sending (queued → sending); None when nothing is due.
+    async fn claim_due(&self, account: &str, now: i64, claimer: &str) -> Result<Option<OutboxItem>>;
     /// Put a reply that was being sent back in the queue (reconciliation found it was not sent).
     async fn requeue_sending(&self, outbox_id: i64, audit: AuditEvent) -> Result<()>;
     /// Stop (Some(reason)) or resume (None) all sending for the account, with the audit entry.
@@ -141,6 +141,20 @@ pub trait Store: Send + Sync {
     async fn set_modseq(&self, account: &str, mailbox: &str, modseq: u64) -> Result<()>;
     /// The database's own consistency check: "ok", or what is wrong.
     async fn integrity_check(&self) -> Result<String>;
+
+    /// Make an account known to the workers (its sync can then be claimed).
+    async fn register_account(&self, account: &str) -> Result<()>;
+    /// Claim one of these accounts whose sync is due and whose lease is free or
+    /// ran out (its worker died): held by `worker` until `now + lease_seconds`.
+    async fn claim_account(&self, accounts: &[String], worker: &str, now: i64, lease_seconds: i64) -> Result<Option<String>>;
+    /// Give a claimed account back; its next sync is due at `next_sync_at`.
+    async fn release_account(&self, account: &str, worker: &str, next_sync_at: i64) -> Result<()>;
+    /// Claim a message of these accounts that needs its first draft (none
+    /// written, no live claim): held by `worker` until `now + lease_seconds`.
+    async fn claim_draft_job(&self, accounts: &[String], worker: &str, now: i64, lease_seconds: i64) -> Result<Option<(String, i64)>>;
+    /// Store the first draft of a message with its audit entries, unless the
+    /// message has a draft already (another worker got there first): then None.
+    async fn insert_first_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<Option<i64>>;
 
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>>;
     async fn set_sync_state(&self, account: &str, mailbox: &str, state: SyncState) -> Result<()>;

@@ -64,6 +64,34 @@ fn check_identifier(name: &str) -> Result<()> {
     if ok { Ok(()) } else { Err(StoreError::Conflict(format!("{name:?} is not a plain database name (a-z, 0-9, _)"))) }
 }
 
+/// The channel workers and the UI listen on; delivered when the transaction commits.
+pub const EVENTS_CHANNEL: &str = "autoemail";
+
+async fn notify(conn: &mut PgConnection, payload: &str) -> Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(EVENTS_CHANNEL).bind(payload).execute(conn).await?;
+    Ok(())
+}
+
+/// Changes other processes made, as they commit: "message:ACCOUNT" (a new
+/// message), "draft" (a draft stored), "approved:ACCOUNT" (a reply to send).
+pub struct PgEvents {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl PgEvents {
+    pub async fn listen(url: &str) -> Result<PgEvents> {
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        Ok(PgEvents { listener })
+    }
+
+    /// The next event; after a dropped connection the listener reconnects (events
+    /// in the gap are lost, so workers also poll).
+    pub async fn next(&mut self) -> Result<String> {
+        Ok(self.listener.recv().await?.payload().to_string())
+    }
+}
+
 async fn insert_audit(conn: &mut PgConnection, ev: &AuditEvent) -> Result<()> {
     sqlx::query("INSERT INTO audit (at, actor, action, message_row, draft_id, reason) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(now())
@@ -152,6 +180,71 @@ fn outbox_from_row(row: &PgRow) -> Result<OutboxItem> {
     })
 }
 
+impl PgStore {
+    async fn insert_draft_inner(&self, new: NewDraft, audits: Vec<AuditEvent>, first_only: bool) -> Result<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        // Take the message's row first: two workers drafting it are serialized here.
+        sqlx::query("UPDATE messages SET draft_holder = draft_holder WHERE id = $1").bind(new.message_row).execute(&mut *tx).await?;
+        if first_only {
+            let exists = sqlx::query("SELECT 1 FROM drafts WHERE message_row = $1 LIMIT 1").bind(new.message_row).fetch_optional(&mut *tx).await?.is_some();
+            if exists {
+                return Ok(None);
+            }
+        }
+        let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = $1")
+            .bind(new.message_row)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("v")?;
+        // A newer draft supersedes any pending one for the same message.
+        sqlx::query("UPDATE drafts SET state = 'obsolete', updated_at = $1 WHERE message_row = $2 AND state = 'pending'")
+            .bind(now())
+            .bind(new.message_row)
+            .execute(&mut *tx)
+            .await?;
+        let priority = match &new.route {
+            autoemail_core::policy::Route::Review { priority, .. } => i64::from(*priority),
+            _ => 0,
+        };
+        let t = now();
+        let id = sqlx::query(
+            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send, commitments_json, usage_json, instruction)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+        )
+        .bind(new.message_row)
+        .bind(version)
+        .bind(new.state.as_str())
+        .bind(&new.draft.body)
+        .bind(&new.draft.body)
+        .bind(f64::from(new.draft.confidence))
+        .bind(json(&new.draft.open_questions))
+        .bind(&new.draft.drafter)
+        .bind(&new.draft.model)
+        .bind(&new.draft.prompt_hash)
+        .bind(new.assessment.level.as_str())
+        .bind(json(&new.assessment))
+        .bind(json(&new.route))
+        .bind(priority)
+        .bind(t)
+        .bind(t)
+        .bind(&new.autonomy_key)
+        .bind(i64::from(new.shadow_auto_send))
+        .bind(json(&new.draft.commitments))
+        .bind(new.draft.usage.as_ref().map(json))
+        .bind(&new.instruction)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        for mut ev in audits {
+            ev.draft_id = Some(id);
+            insert_audit(&mut tx, &ev).await?;
+        }
+        notify(&mut tx, "draft").await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+}
+
 #[async_trait]
 impl Store for PgStore {
     async fn insert_message_audited(&self, new: NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted> {
@@ -188,6 +281,7 @@ impl Store for PgStore {
                 ev.message_id = Some(id);
                 insert_audit(&mut tx, &ev).await?;
             }
+            notify(&mut tx, &format!("message:{}", new.account)).await?;
             tx.commit().await?;
             return Ok(Inserted::New(id));
         }
@@ -301,59 +395,12 @@ impl Store for PgStore {
     }
 
     async fn insert_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
-        let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = $1")
-            .bind(new.message_row)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("v")?;
-        // A newer draft supersedes any pending one for the same message.
-        sqlx::query("UPDATE drafts SET state = 'obsolete', updated_at = $1 WHERE message_row = $2 AND state = 'pending'")
-            .bind(now())
-            .bind(new.message_row)
-            .execute(&mut *tx)
-            .await?;
-        let priority = match &new.route {
-            autoemail_core::policy::Route::Review { priority, .. } => i64::from(*priority),
-            _ => 0,
-        };
-        let t = now();
-        let id = sqlx::query(
-            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send, commitments_json, usage_json, instruction)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
-        )
-        .bind(new.message_row)
-        .bind(version)
-        .bind(new.state.as_str())
-        .bind(&new.draft.body)
-        .bind(&new.draft.body)
-        .bind(f64::from(new.draft.confidence))
-        .bind(json(&new.draft.open_questions))
-        .bind(&new.draft.drafter)
-        .bind(&new.draft.model)
-        .bind(&new.draft.prompt_hash)
-        .bind(new.assessment.level.as_str())
-        .bind(json(&new.assessment))
-        .bind(json(&new.route))
-        .bind(priority)
-        .bind(t)
-        .bind(t)
-        .bind(&new.autonomy_key)
-        .bind(i64::from(new.shadow_auto_send))
-        .bind(json(&new.draft.commitments))
-        .bind(new.draft.usage.as_ref().map(json))
-        .bind(&new.instruction)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        for mut ev in audits {
-            ev.draft_id = Some(id);
-            insert_audit(&mut tx, &ev).await?;
-        }
-        tx.commit().await?;
-        Ok(id)
+        self.insert_draft_inner(new, audits, false).await?.ok_or_else(|| StoreError::Conflict("draft not stored".into()))
     }
 
+    async fn insert_first_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<Option<i64>> {
+        self.insert_draft_inner(new, audits, true).await
+    }
     async fn draft(&self, id: i64) -> Result<StoredDraft> {
         let row = sqlx::query("SELECT * FROM drafts WHERE id = $1")
             .bind(id)
@@ -423,6 +470,7 @@ impl Store for PgStore {
         .await?
         .try_get("id")?;
         insert_audit(&mut tx, &audit).await?;
+        notify(&mut tx, &format!("approved:{}", outbox.account)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -445,13 +493,15 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn claim_due(&self, now_ts: i64, claimer: &str) -> Result<Option<OutboxItem>> {
+    async fn claim_due(&self, account: &str, now_ts: i64, claimer: &str) -> Result<Option<OutboxItem>> {
+        // SKIP LOCKED: several senders each take a different reply, none waits on another.
         let row = sqlx::query(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_at = $1, claimed_by = $2
-             WHERE id = (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= $1 ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_at = $2, claimed_by = $3
+             WHERE id = (SELECT id FROM outbox WHERE account = $1 AND state = 'queued' AND not_before <= $2 ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED)
              AND state = 'queued'
              RETURNING *",
         )
+        .bind(account)
         .bind(now_ts)
         .bind(claimer)
         .fetch_optional(&self.pool)
@@ -855,6 +905,56 @@ impl Store for PgStore {
         // PostgreSQL checks its pages itself; what is left to ask is whether the server answers.
         let ok: i32 = sqlx::query("SELECT 1 AS ok").fetch_one(&self.pool).await?.try_get("ok")?;
         Ok(if ok == 1 { "ok".into() } else { "the server did not answer as expected".into() })
+    }
+
+    async fn register_account(&self, account: &str) -> Result<()> {
+        sqlx::query("INSERT INTO account_leases (account) VALUES ($1) ON CONFLICT (account) DO NOTHING").bind(account).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn claim_account(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "UPDATE account_leases SET holder = $2, lease_until = $3 + $4
+             WHERE account = (SELECT account FROM account_leases
+                              WHERE account = ANY($1) AND next_sync_at <= $3 AND (holder IS NULL OR lease_until < $3)
+                              ORDER BY next_sync_at, account LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING account",
+        )
+        .bind(accounts)
+        .bind(worker)
+        .bind(now_ts)
+        .bind(lease_seconds)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok(r.try_get("account")?)).transpose()
+    }
+
+    async fn release_account(&self, account: &str, worker: &str, next_sync_at: i64) -> Result<()> {
+        sqlx::query("UPDATE account_leases SET holder = NULL, lease_until = 0, next_sync_at = $3 WHERE account = $1 AND holder = $2")
+            .bind(account)
+            .bind(worker)
+            .bind(next_sync_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_draft_job(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<(String, i64)>> {
+        let row = sqlx::query(
+            "UPDATE messages SET draft_holder = $2, draft_lease_until = $3 + $4
+             WHERE id = (SELECT m.id FROM messages m
+                         WHERE m.account = ANY($1) AND m.needs_reply = 1 AND m.answered = 0 AND m.no_draft_reason IS NULL AND m.draft_lease_until < $3
+                           AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_row = m.id)
+                         ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING account, id",
+        )
+        .bind(accounts)
+        .bind(worker)
+        .bind(now_ts)
+        .bind(lease_seconds)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("account")?, r.try_get("id")?))).transpose()
     }
 
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>> {

@@ -154,13 +154,14 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
         let _ = ob;
         store.approve(v2, "edited v2", outbox_entry(3, m1, t - 1), ev("approved").message(m1)).await.unwrap()
     };
-    assert!(store.claim_due(t - 100, "w1").await.unwrap().is_none(), "not due before its hold ends");
-    let claimed = store.claim_due(t, "w1").await.unwrap().expect("due");
+    assert!(store.claim_due("a", t - 100, "w1").await.unwrap().is_none(), "not due before its hold ends");
+    assert!(store.claim_due("b", t, "w1").await.unwrap().is_none(), "another account's sender never takes this reply");
+    let claimed = store.claim_due("a", t, "w1").await.unwrap().expect("due");
     assert_eq!((claimed.id, claimed.state, claimed.attempts, claimed.claimed_by.as_deref()), (ob, OutboxState::Sending, 1, Some("w1")));
-    assert!(store.claim_due(t, "w2").await.unwrap().is_none(), "a claimed reply is not claimed again");
+    assert!(store.claim_due("a", t, "w2").await.unwrap().is_none(), "a claimed reply is not claimed again");
     assert!(store.cancel_queued(v2, ev("undone").message(m1)).await.is_err(), "too late to undo once sending");
     store.mark_retry(ob, "421 try later", t, ev("retry").message(m1)).await.unwrap();
-    let again = store.claim_due(t, "w2").await.unwrap().unwrap();
+    let again = store.claim_due("a", t, "w2").await.unwrap().unwrap();
     assert_eq!(again.attempts, 2);
     store.mark_sent(ob, ev("sent").message(m1)).await.unwrap();
     assert!(store.mark_sent(ob, ev("sent").message(m1)).await.is_err(), "sent once");
@@ -176,10 +177,10 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     let m3 = insert(store, "a", 12, "di@example.com", "t12").await;
     let d3 = store.insert_draft(new_draft(m3, "d3", RiskLevel::Review, 50)).await.unwrap();
     let o3 = store.approve(d3, "d3", outbox_entry(4, m3, t - 1), ev("approved")).await.unwrap();
-    store.claim_due(t, "w1").await.unwrap().unwrap();
+    store.claim_due("a", t, "w1").await.unwrap().unwrap();
     store.requeue_sending(o3, ev("requeued")).await.unwrap();
     assert_eq!(store.outbox_item(o3).await.unwrap().state, OutboxState::Queued);
-    store.claim_due(t + 1, "w1").await.unwrap().unwrap();
+    store.claim_due("a", t + 1, "w1").await.unwrap().unwrap();
     store.mark_failed(o3, "550 no such user", ev("failed")).await.unwrap();
     let failed = store.draft(d3).await.unwrap();
     assert_eq!(failed.state, DraftState::Failed);
@@ -252,7 +253,7 @@ async fn concurrent_claims(store: Arc<dyn Store>) {
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                match store.claim_due(t, &format!("w{w}")).await {
+                match store.claim_due("a", t, &format!("w{w}")).await {
                     Ok(Some(item)) => mine.push(item.id),
                     Ok(None) => break,
                     Err(e) if e.is_transient() => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
@@ -276,11 +277,70 @@ async fn concurrent_claims(store: Arc<dyn Store>) {
     assert_eq!(unique.len(), 40, "no reply claimed twice");
 }
 
+/// Leases: an account is synced by one worker at a time, and a worker that
+/// dies gives it up when its lease runs out; a message gets one first draft.
+async fn leases_and_draft_jobs(store: Arc<dyn Store>) {
+    let t = now();
+    let accounts: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+    for a in &accounts {
+        store.register_account(a).await.unwrap();
+        store.register_account(a).await.unwrap();
+    }
+    let first = store.claim_account(&accounts, "w1", t, 60).await.unwrap().unwrap();
+    let second = store.claim_account(&accounts, "w2", t, 60).await.unwrap().unwrap();
+    assert_ne!(first, second);
+    assert!(store.claim_account(&accounts, "w3", t, 60).await.unwrap().is_none(), "both are held");
+    // w1 dies: after its lease, w3 takes its account; w2 gives its own back, due later.
+    assert_eq!(store.claim_account(&accounts, "w3", t + 61, 60).await.unwrap(), Some(first.clone()));
+    store.release_account(&second, "w1", t).await.unwrap();
+    assert!(store.claim_account(&accounts, "w4", t + 1, 60).await.unwrap().is_none(), "only the holder releases");
+    store.release_account(&second, "w2", t + 30).await.unwrap();
+    assert!(store.claim_account(&accounts, "w4", t + 1, 60).await.unwrap().is_none(), "not due before next_sync_at");
+    assert_eq!(store.claim_account(&accounts, "w4", t + 30, 60).await.unwrap(), Some(second));
+    assert!(store.claim_account(&["c".to_string()], "w4", t, 60).await.unwrap().is_none(), "unknown accounts are not claimed");
+
+    let m1 = insert(store.as_ref(), "a", 300, "p@example.com", "t300").await;
+    let m2 = insert(store.as_ref(), "b", 301, "q@example.com", "t301").await;
+    let j1 = store.claim_draft_job(&accounts, "w1", t, 120).await.unwrap().unwrap();
+    let j2 = store.claim_draft_job(&accounts, "w2", t, 120).await.unwrap().unwrap();
+    assert_eq!([j1.1, j2.1], [m1, m2]);
+    assert_eq!(j2.0, "b");
+    assert!(store.claim_draft_job(&accounts, "w3", t, 120).await.unwrap().is_none(), "both are claimed");
+    let d = store.insert_first_draft_audited(new_draft(m1, "one", RiskLevel::Routine, 10), vec![ev("drafted")]).await.unwrap();
+    assert!(d.is_some());
+    // w1's lease on m1 runs out but the draft exists: nobody drafts it again.
+    assert!(store.claim_draft_job(&accounts, "w3", t + 121, 120).await.unwrap().is_some_and(|j| j.1 == m2), "only the undrafted one comes back");
+    assert!(store.insert_first_draft_audited(new_draft(m1, "two", RiskLevel::Routine, 10), vec![]).await.unwrap().is_none(), "a second first draft is refused");
+    assert_eq!(store.drafts_for_message(m1).await.unwrap().len(), 1);
+    // Many writers racing for one message's first draft: exactly one wins.
+    let m3 = insert(store.as_ref(), "a", 302, "r@example.com", "t302").await;
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match store.insert_first_draft_audited(new_draft(m3, "race", RiskLevel::Routine, 10), vec![]).await {
+                    Ok(r) => return r.is_some(),
+                    Err(e) if e.is_transient() => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.drafts_for_message(m3).await.unwrap().len(), 1);
+}
+
 async fn whole_contract(make: impl AsyncFn() -> Arc<dyn Store>) {
     messages_and_threads(make().await.as_ref()).await;
     drafts_review_and_outbox(make().await.as_ref()).await;
     autonomy_and_sync(make().await.as_ref()).await;
     concurrent_claims(make().await).await;
+    leases_and_draft_jobs(make().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

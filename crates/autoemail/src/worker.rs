@@ -1,0 +1,198 @@
+//! A stateless worker of a multi-account deployment on PostgreSQL: any number
+//! of them share one store, and every piece of work is claimed so that exactly
+//! one worker does it.
+//!
+//! - sync: an account's IMAP sync is claimed with a lease (`claim_account`,
+//!   `FOR UPDATE SKIP LOCKED`); a worker that dies loses it when the lease runs
+//!   out, and the next one resumes from the stored UID (messages are stored once
+//!   whatever is fetched twice);
+//! - draft: each message that needs a first draft is claimed with its own lease
+//!   (`claim_draft_job`), and the first draft is stored only if none exists, so
+//!   a slow worker whose lease ran out cannot draft a message twice;
+//! - send: replies are claimed per account (`claim_due`, SKIP LOCKED); a claim
+//!   whose process died is reconciled against the mailbox before any retry.
+//!
+//! LISTEN/NOTIFY wakes the draft and send loops as soon as another process
+//! commits a message or an approval; they also poll, so a lost event only delays.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use autoemail_core::message::parse_message;
+use autoemail_mail::imap::ImapClient;
+use tokio::sync::Notify;
+
+use crate::outbox::ImapFiler;
+use crate::{App, AppError, Result, now};
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Shown in leases and claims.
+    pub id: String,
+    /// How often each account is synced.
+    pub sync_interval: Duration,
+    /// How long a claim holds when its worker stops answering.
+    pub lease: Duration,
+    /// Concurrent draft jobs (drafting waits on a model, so more than the cores).
+    pub drafters: usize,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions { id: crate::outbox::claimer_id(), sync_interval: Duration::from_secs(5), lease: Duration::from_secs(60), drafters: 2 }
+    }
+}
+
+/// Run until an unrecoverable error; transient ones are logged and retried.
+pub async fn run(apps: Vec<App>, options: WorkerOptions, events_url: Option<String>) -> Result<()> {
+    if apps.is_empty() {
+        return Err(AppError::Config("no accounts to work on".into()));
+    }
+    let mut by_name: HashMap<String, App> = HashMap::new();
+    for mut app in apps {
+        app.drafting_inline = false;
+        app.store.register_account(app.account()).await?;
+        by_name.insert(app.account().to_string(), app);
+    }
+    let accounts: Arc<Vec<String>> = Arc::new(by_name.keys().cloned().collect());
+    let by_name = Arc::new(by_name);
+    let store = by_name.values().next().map(|a| a.store.clone()).ok_or_else(|| AppError::Config("no accounts".into()))?;
+    let wake_draft = Arc::new(Notify::new());
+    let wake_send = Arc::new(Notify::new());
+
+    if let Some(url) = events_url {
+        let (wake_draft, wake_send) = (wake_draft.clone(), wake_send.clone());
+        tokio::spawn(async move {
+            loop {
+                let mut events = match autoemail_store::PgEvents::listen(&url).await {
+                    Ok(e) => e,
+                    Err(e) => {
+                        tracing::warn!("events: {e}; polling only, retrying in 5 s");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        continue;
+                    }
+                };
+                while let Ok(event) = events.next().await {
+                    if event.starts_with("message:") {
+                        wake_draft.notify_waiters();
+                    } else if event.starts_with("approved:") {
+                        wake_send.notify_waiters();
+                    }
+                }
+            }
+        });
+    }
+
+    let mut tasks = Vec::new();
+    {
+        let (by_name, accounts, store, options) = (by_name.clone(), accounts.clone(), store.clone(), options.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match store.claim_account(&accounts, &options.id, now(), options.lease.as_secs() as i64).await {
+                    Ok(Some(account)) => {
+                        let app = &by_name[&account];
+                        let next = match sync_once(app).await {
+                            Ok(()) => now() + options.sync_interval.as_secs() as i64,
+                            Err(e) => {
+                                tracing::warn!("[{account}] sync: {e}");
+                                now() + 2 * options.sync_interval.as_secs() as i64
+                            }
+                        };
+                        if let Err(e) = store.release_account(&account, &options.id, next).await {
+                            tracing::warn!("[{account}] release: {e}");
+                        }
+                    }
+                    Ok(None) => tokio::time::sleep(Duration::from_millis(300)).await,
+                    Err(e) => {
+                        tracing::warn!("claiming a sync: {e}");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        }));
+    }
+    for _ in 0..options.drafters.max(1) {
+        let (by_name, accounts, store, options, wake) = (by_name.clone(), accounts.clone(), store.clone(), options.clone(), wake_draft.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match store.claim_draft_job(&accounts, &options.id, now(), options.lease.as_secs() as i64).await {
+                    Ok(Some((account, row))) => {
+                        if let Err(e) = draft_one(&by_name[&account], row).await {
+                            tracing::warn!("[{account}] drafting message {row}: {e}");
+                        }
+                    }
+                    Ok(None) => {
+                        let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!("claiming a draft job: {e}");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        }));
+    }
+    {
+        let (by_name, wake) = (by_name.clone(), wake_send.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut senders = HashMap::new();
+            loop {
+                for (account, app) in by_name.iter() {
+                    if !senders.contains_key(account) {
+                        match (app.sender(), app.config.imap_config()) {
+                            (Ok(s), Ok(imap)) => {
+                                senders.insert(account.clone(), (s, imap.map(ImapFiler::new)));
+                            }
+                            (Err(e), _) | (_, Err(e)) => {
+                                tracing::warn!("[{account}] cannot send: {e}");
+                                continue;
+                            }
+                        }
+                    }
+                    let Some((sender, filer)) = senders.get_mut(account) else { continue };
+                    match app.deliver_due(sender.as_ref(), filer.as_mut()).await {
+                        Ok(r) if r.sent + r.failed + r.reconciled_sent + r.reconciled_requeued > 0 => tracing::info!(
+                            "[{account}] outbox: {} sent, {} filed, {} failed, {} settled after a crash",
+                            r.sent,
+                            r.filed,
+                            r.failed,
+                            r.reconciled_sent + r.reconciled_requeued
+                        ),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!("[{account}] outbox: {e}"),
+                    }
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
+            }
+        }));
+    }
+    println!("worker {} serving {} account(s)", options.id, accounts.len());
+    // The loops run for good; one ending means it panicked.
+    let (ended, _, _) = futures::future::select_all(tasks).await;
+    Err(AppError::Other(match ended {
+        Err(e) => format!("a worker loop stopped: {e}"),
+        Ok(()) => "a worker loop stopped".into(),
+    }))
+}
+
+/// One pass over the account's mailbox: new messages stored (drafting is a separate job).
+async fn sync_once(app: &App) -> Result<()> {
+    let imap = app.config.imap_config()?.ok_or_else(|| AppError::Config(format!("[{}] has no [imap] section", app.account())))?;
+    let mailbox = app.config.imap.as_ref().map(|s| s.mailbox.clone()).unwrap_or_else(|| "INBOX".into());
+    let mut client = ImapClient::connect(&imap).await?;
+    let result = app.sync_mailbox(&mut client, &mailbox, false).await;
+    client.logout().await;
+    let report = result?;
+    if report.new > 0 {
+        tracing::info!("[{}] {} new message(s)", app.account(), report.new);
+    }
+    Ok(())
+}
+
+async fn draft_one(app: &App, row: i64) -> Result<()> {
+    let stored = app.store.message(row).await?;
+    let msg = parse_message(&stored.raw).map_err(|e| AppError::Other(format!("message {row}: {e}")))?;
+    app.draft_message(row, &msg).await?;
+    Ok(())
+}
