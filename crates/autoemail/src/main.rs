@@ -461,7 +461,7 @@ async fn demo_cmd(dir: &Path, fresh: bool, serve: bool, actor: &str) -> anyhow::
     } else {
         println!("Loaded the sample inbox: {} messages, {} need a reply, {} drafted with the offline drafter.", s.new, s.needs_reply, s.drafted);
     }
-    let stats = app.store.message_stats().await?;
+    let stats = app.store.message_stats(Some(app.account())).await?;
     let cats: Vec<String> = stats.by_category.iter().map(|(c, n)| format!("{c} {n}")).collect();
     println!("Triage: {}\n", cats.join(", "));
     print_queue(&app.store.queue().await?);
@@ -898,7 +898,7 @@ async fn doctor_cmd(config_path: &Path) -> anyhow::Result<()> {
 }
 
 async fn stats_cmd(app: &App, json: bool) -> anyhow::Result<()> {
-    let stats = app.store.message_stats().await?;
+    let stats = app.store.message_stats(Some(app.account())).await?;
     let drafts = app.store.drafts_with_usage().await?;
     // Prices come from the configured provider that wrote the draft.
     let prices = |drafter: &str, endpoint: &str| -> (Option<f64>, Option<f64>) {

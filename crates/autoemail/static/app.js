@@ -220,7 +220,25 @@
   }
   setInterval(tick, 1000);
 
+  // With a PostgreSQL store the server says when another process changed
+  // something; the queue refreshes at once instead of at the next poll.
+  async function listen() {
+    for (;;) {
+      try {
+        const res = await fetch("/api/events/wait");
+        if (res.headers.get("x-events") === "none" || res.status === 401) return;
+        if (res.status === 200) {
+          htmx.trigger(document.body, "queueChanged");
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      } catch (e) {
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    if ($("#queue")) listen();
     tick();
     const first = rows()[0];
     const shown = $("#detail [data-ref]");

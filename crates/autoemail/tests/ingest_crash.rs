@@ -46,7 +46,7 @@ async fn killed_imports_leave_a_consistent_store() {
 
     let app = App::open(Config::load(&config).unwrap()).await.unwrap();
     assert_eq!(app.store.integrity_check().await.unwrap(), "ok");
-    let stats = app.store.message_stats().await.unwrap();
+    let stats = app.store.message_stats(None).await.unwrap();
     assert_eq!(stats.messages, MESSAGES as i64, "stored once each, none lost");
     assert_eq!(stats.needs_reply, MESSAGES as i64);
     let queue = app.store.queue().await.unwrap();

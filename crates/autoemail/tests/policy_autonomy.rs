@@ -101,7 +101,7 @@ async fn policy_rules_route_and_explain() {
     assert_eq!(x.rules.len(), 2);
     assert!(!x.rules[0].matched && x.rules[1].matched, "{:?}", x.rules);
     assert!(matches!(x.route, autoemail_core::policy::Route::AutoSend { hold_seconds: 0, .. }));
-    assert_eq!(app.store.message_stats().await.unwrap().messages, 4, "policy check stores nothing");
+    assert_eq!(app.store.message_stats(None).await.unwrap().messages, 4, "policy check stores nothing");
 }
 
 #[tokio::test]

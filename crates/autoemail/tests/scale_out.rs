@@ -58,7 +58,7 @@ async fn wait_until<F: AsyncFn() -> bool>(what: &str, limit: Duration, check: F)
 }
 
 async fn drafts(store: &dyn Store) -> i64 {
-    store.message_stats().await.unwrap().drafts_by_state.iter().map(|(_, n)| n).sum()
+    store.message_stats(None).await.unwrap().drafts_by_state.iter().map(|(_, n)| n).sum()
 }
 
 async fn delivered(store: &dyn Store) -> usize {

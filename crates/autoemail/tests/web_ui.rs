@@ -273,3 +273,50 @@ fn a_public_bind_without_a_password_is_refused() {
     let err = autoemail::Config::load(&path).unwrap_err().to_string();
     assert!(err.contains("password_hash") && err.contains("autoemail password"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_store_wakes_the_page_when_another_process_stores_mail() {
+    let Some(admin_url) = std::env::var("AUTOEMAIL_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
+        if std::env::var_os("AUTOEMAIL_REQUIRE_PEERS").is_some() {
+            panic!("AUTOEMAIL_TEST_POSTGRES_URL is required here");
+        }
+        eprintln!("\n*** SKIPPED a_postgres_store_wakes_the_page...: set AUTOEMAIL_TEST_POSTGRES_URL ***\n");
+        return;
+    };
+    use autoemail_store::PgStore;
+    let db = format!("autoemail_web_{}", std::process::id());
+    let admin = PgStore::admin(&admin_url).await.unwrap();
+    PgStore::drop_database(&admin, &db).await.unwrap();
+    PgStore::create_database(&admin, &db).await.unwrap();
+    let url = format!("{}/{db}", admin_url.split('?').next().unwrap().rsplit_once('/').unwrap().0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    autoemail::config::write_private(
+        &path,
+        &format!("[account]\nname = \"pg\"\naddress = \"sam@northwind.example\"\n\n[store]\nurl = \"{url}\"\n\n[outbox]\nmaildir = \"sent\"\n\n[web]\nbind = \"127.0.0.1:0\"\n"),
+    )
+    .unwrap();
+    let ui_app = autoemail::App::open(autoemail::Config::load(&path).unwrap()).await.unwrap();
+    let server = autoemail::web::serve(vec![ui_app], "tester").await.unwrap();
+    let b = Browser::open(&server.url()).await;
+    // Another process (here: another App on the same database) stores a message.
+    let other = autoemail::App::open(autoemail::Config::load(&path).unwrap()).await.unwrap();
+    let waiting = tokio::spawn({
+        let req = b.get("/api/events/wait");
+        async move { req.send().await.unwrap() }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let raw = b"From: Ann <ann@example.com>\r\nTo: sam@northwind.example\r\nSubject: Are you free on Monday?\r\nMessage-ID: <live-pg@example.com>\r\n\r\nCould we meet on Monday at 10?\r\n";
+    other.ingest(raw, autoemail::pipeline::Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(10), waiting).await.expect("the page is woken").unwrap();
+    assert_eq!(resp.status(), 200);
+    let event: Value = resp.json().await.unwrap();
+    assert!(event["event"].as_str().unwrap().starts_with("message:pg") || event["event"] == "draft", "{event}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "woken in {:?}", started.elapsed());
+    assert!(b.json("/api/queue").await["drafts"].as_array().unwrap().iter().any(|d| d["subject"] == "Are you free on Monday?"));
+    drop(b);
+    server.task.abort();
+    drop(other);
+    let _ = PgStore::drop_database(&admin, &db).await;
+}

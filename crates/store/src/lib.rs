@@ -68,7 +68,8 @@ pub trait Store: Send + Sync {
     async fn mark_answered(&self, message_row: i64) -> Result<()>;
     async fn message_by_uid(&self, account: &str, mailbox: &str, uid: u32) -> Result<Option<StoredMessage>>;
     async fn messages_needing_draft(&self, account: &str) -> Result<Vec<i64>>;
-    async fn message_stats(&self) -> Result<MessageStats>;
+    /// Counts for one account, or for the whole store.
+    async fn message_stats(&self, account: Option<&str>) -> Result<MessageStats>;
 
     async fn insert_draft(&self, new: NewDraft) -> Result<i64> {
         self.insert_draft_audited(new, Vec::new()).await
@@ -111,7 +112,7 @@ pub trait Store: Send + Sync {
     /// How many messages from each sender (lower-cased address) the person has answered: sender importance.
     async fn answered_counts(&self, account: &str) -> Result<std::collections::HashMap<String, i64>>;
     /// Every draft created at or after `since`, with what happened to it, for stats.
-    async fn draft_facts(&self, since: i64) -> Result<Vec<DraftFacts>>;
+    async fn draft_facts(&self, account: &str, since: i64) -> Result<Vec<DraftFacts>>;
 
     async fn audit(&self, event: AuditEvent) -> Result<()>;
     async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>>;

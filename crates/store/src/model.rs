@@ -195,6 +195,8 @@ pub struct AuditFilter {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
     pub id: i64,
+    /// The account of the message it is about, when it is about one.
+    pub account: Option<String>,
     pub at: i64,
     pub actor: String,
     pub action: String,

@@ -350,10 +350,21 @@ impl Store for SqliteStore {
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
-    async fn message_stats(&self) -> Result<MessageStats> {
-        let totals = sqlx::query("SELECT COUNT(*) AS n, COALESCE(SUM(needs_reply), 0) AS r FROM messages").fetch_one(&self.pool).await?;
-        let cats = sqlx::query("SELECT category, COUNT(*) AS n FROM messages GROUP BY category ORDER BY n DESC").fetch_all(&self.pool).await?;
-        let states = sqlx::query("SELECT state, COUNT(*) AS n FROM drafts GROUP BY state ORDER BY n DESC").fetch_all(&self.pool).await?;
+    async fn message_stats(&self, account: Option<&str>) -> Result<MessageStats> {
+        let totals = sqlx::query("SELECT COUNT(*) AS n, COALESCE(SUM(needs_reply), 0) AS r FROM messages WHERE ?1 IS NULL OR account = ?1")
+            .bind(account)
+            .fetch_one(&self.pool)
+            .await?;
+        let cats = sqlx::query("SELECT category, COUNT(*) AS n FROM messages WHERE ?1 IS NULL OR account = ?1 GROUP BY category ORDER BY n DESC")
+            .bind(account)
+            .fetch_all(&self.pool)
+            .await?;
+        let states = sqlx::query(
+            "SELECT d.state, COUNT(*) AS n FROM drafts d JOIN messages m ON m.id = d.message_row WHERE ?1 IS NULL OR m.account = ?1 GROUP BY d.state ORDER BY n DESC",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
         let pairs = |rows: &[SqliteRow], col: &str| -> Result<Vec<(String, i64)>> { rows.iter().map(|r| Ok((r.try_get(col)?, r.try_get("n")?))).collect() };
         Ok(MessageStats {
             messages: totals.try_get("n")?,
@@ -644,13 +655,14 @@ impl Store for SqliteStore {
         rows.iter().map(|r| Ok((r.try_get::<String, _>("e")?, r.try_get::<i64, _>("n")?))).collect()
     }
 
-    async fn draft_facts(&self, since: i64) -> Result<Vec<DraftFacts>> {
+    async fn draft_facts(&self, account: &str, since: i64) -> Result<Vec<DraftFacts>> {
         let rows = sqlx::query(
             "SELECT d.id, d.created_at, d.state, d.usage_json, d.body, m.received_at, o.state AS outbox_state,
                     EXISTS (SELECT 1 FROM audit a WHERE a.draft_id = d.id AND a.actor = 'system' AND a.action = 'approved') AS auto_approved
              FROM drafts d JOIN messages m ON m.id = d.message_row LEFT JOIN outbox o ON o.draft_id = d.id
-             WHERE d.created_at >= ? ORDER BY d.id",
+             WHERE m.account = ? AND d.created_at >= ? ORDER BY d.id",
         )
+        .bind(account)
         .bind(since)
         .fetch_all(&self.pool)
         .await?;
@@ -682,7 +694,7 @@ impl Store for SqliteStore {
 
     async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
-            "SELECT * FROM audit
+            "SELECT audit.*, (SELECT m.account FROM messages m WHERE m.id = audit.message_row) AS m_account FROM audit
              WHERE (?1 IS NULL OR message_row = ?1 OR draft_id IN (SELECT id FROM drafts WHERE message_row = ?1))
                AND (?2 IS NULL OR draft_id = ?2)
                AND (?4 IS NULL OR instr(lower(actor || ' ' || action || ' ' || reason), lower(?4)) > 0)
@@ -699,6 +711,7 @@ impl Store for SqliteStore {
             .map(|r| {
                 Ok(AuditRecord {
                     id: r.try_get("id")?,
+                    account: r.try_get("m_account")?,
                     at: r.try_get("at")?,
                     actor: r.try_get("actor")?,
                     action: r.try_get("action")?,

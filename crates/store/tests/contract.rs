@@ -117,7 +117,7 @@ async fn messages_and_threads(store: &dyn Store) {
     store.mark_answered(a).await.unwrap();
     assert!(store.message(a).await.unwrap().answered);
     assert_eq!(store.answered_counts("a").await.unwrap().get("ann@example.com"), Some(&1));
-    let stats = store.message_stats().await.unwrap();
+    let stats = store.message_stats(None).await.unwrap();
     assert_eq!(stats.messages, 3);
     assert_eq!(stats.needs_reply, 3);
     assert_eq!(store.recent_from("a", "ann@example.com", "other-thread", 5).await.unwrap().len(), 1);
@@ -197,7 +197,7 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     let undone = store.audit_log(AuditFilter { text: Some("UNDONE".into()), ..Default::default() }).await.unwrap();
     assert_eq!(undone.len(), 1, "search ignores case");
     assert_eq!(store.audit_log(AuditFilter { message_row: Some(m1), ..Default::default() }).await.unwrap().len(), 6);
-    let facts = store.draft_facts(0).await.unwrap();
+    let facts = store.draft_facts("a", 0).await.unwrap();
     assert_eq!(facts.len(), 4);
     assert_eq!(facts.iter().find(|f| f.id == v2).unwrap().outbox_state, Some(OutboxState::Filed));
     assert!(facts.iter().all(|f| !f.auto_approved));

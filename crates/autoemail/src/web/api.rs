@@ -23,6 +23,7 @@ pub fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response() }))
         .route("/session", get(session))
+        .route("/events/wait", get(wait_for_event))
         .route("/queue", get(queue))
         .route("/held", get(held))
         .route("/drafts/{account}/{id}", get(draft))
@@ -37,6 +38,20 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/audit", get(audit))
         .route("/policy", get(policy))
         .route("/autonomy/{account}/{decision}", post(autonomy))
+}
+
+/// Long poll: answers with the next change another process commits (a new
+/// message, a draft, an approval), or 204 after 25 s. Without PostgreSQL there
+/// are no such events: 204 at once with `X-Events: none`, and pages poll.
+async fn wait_for_event(State(shared): State<Arc<Shared>>) -> Response {
+    let Some(events) = &shared.events else {
+        return (axum::http::StatusCode::NO_CONTENT, [("x-events", "none")]).into_response();
+    };
+    let mut rx = events.subscribe();
+    match tokio::time::timeout(std::time::Duration::from_secs(25), rx.recv()).await {
+        Ok(Ok(event)) => Json(json!({ "event": event })).into_response(),
+        _ => axum::http::StatusCode::NO_CONTENT.into_response(),
+    }
 }
 
 async fn session(Extension(s): Extension<SessionInfo>) -> Json<serde_json::Value> {

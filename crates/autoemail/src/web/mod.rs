@@ -41,6 +41,8 @@ pub struct Shared {
     pub undo_seconds: u64,
     /// Who acts, in the audit log.
     pub person: String,
+    /// Changes other processes commit (PostgreSQL LISTEN/NOTIFY), for pages to refresh at once.
+    pub events: Option<tokio::sync::broadcast::Sender<String>>,
 }
 
 /// A running UI: its address, and the task serving it.
@@ -60,7 +62,9 @@ pub async fn serve(apps: Vec<App>, person: &str) -> Result<WebServer, AppError> 
     let first = apps.first().ok_or_else(|| AppError::Config("no account to serve".into()))?;
     let web = first.config.web.clone();
     let addr = web.socket_addr()?;
+    let events = first.config.store.postgres_url()?.map(forward_events);
     let shared = Arc::new(Shared {
+        events,
         auth_required: web.password_hash.is_some() || !addr.ip().is_loopback(),
         secure_cookies: web.secure_cookies.unwrap_or(!addr.ip().is_loopback()),
         password_hash: web.password_hash.clone(),
@@ -80,6 +84,26 @@ pub async fn serve(apps: Vec<App>, person: &str) -> Result<WebServer, AppError> 
         }
     });
     Ok(WebServer { addr, task })
+}
+
+/// Relay the store's notifications to waiting pages; reconnects when the listener drops.
+fn forward_events(url: String) -> tokio::sync::broadcast::Sender<String> {
+    let (tx, _) = tokio::sync::broadcast::channel(256);
+    let sender = tx.clone();
+    tokio::spawn(async move {
+        loop {
+            match autoemail_store::PgEvents::listen(&url).await {
+                Ok(mut events) => {
+                    while let Ok(event) = events.next().await {
+                        let _ = sender.send(event);
+                    }
+                }
+                Err(e) => tracing::warn!("review UI: no live events from the store ({e}); pages poll instead"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    });
+    tx
 }
 
 fn router(shared: Arc<Shared>) -> Router {

@@ -539,7 +539,7 @@ pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
     let mut outcomes = Vec::new();
     let mut autonomy = Vec::new();
     for app in &shared.apps {
-        facts.extend(app.store.draft_facts(since).await?);
+        facts.extend(app.store.draft_facts(app.account(), since).await?);
         outcomes.extend(app.store.outcomes(app.account(), None, since).await?);
         autonomy.extend(app.autonomy_report().await?);
     }
@@ -692,8 +692,13 @@ pub struct AuditQuery {
 pub async fn audit_rows(shared: &Shared, q: &AuditQuery) -> WebResult<Vec<AuditRow>> {
     let limit = q.limit.unwrap_or(300).clamp(1, 5000);
     let mut rows = Vec::new();
+    // Accounts may share one store: each entry once, under its own account.
+    let mut seen = std::collections::HashSet::new();
     for app in &shared.apps {
         for r in app.store.audit_log(AuditFilter { text: Some(q.q.clone()), limit: Some(limit), ..Default::default() }).await? {
+            if r.account.as_deref().is_some_and(|a| a != app.account()) || !seen.insert((r.id, r.at, r.action.clone(), r.reason.clone())) {
+                continue;
+            }
             let (subject, url) = match (r.draft_id, r.message_row) {
                 (Some(d), _) => (format!("draft {d}"), view::draft_url(app.account(), d)),
                 (None, Some(m)) => (format!("message {m}"), String::new()),
