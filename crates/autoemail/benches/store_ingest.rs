@@ -72,6 +72,17 @@ async fn main() {
         let sqlite = app(tmp.path(), &format!("sqlite{writers}"), &format!("path = \"s{writers}.sqlite\"")).await;
         rows.push(("SQLite (WAL, synchronous=FULL)", writers, ingest(&sqlite, &messages, writers).await));
     }
+    // A person with history: 400 replies of theirs in the store, which drafting reads for style.
+    {
+        let with_history = app(tmp.path(), "history", "path = \"h.sqlite\"").await;
+        for n in 0..400 {
+            let raw = format!(
+                "From: Sam <sam@northwind.example>\r\nTo: client{n}@example.com\r\nSubject: Re: order {n}\r\nMessage-ID: <sent-{n}@northwind.example>\r\n\r\nHi,\r\n\r\nThanks, your order {n} ships on Monday.\r\n\r\nBest regards,\r\nSam\r\n"
+            );
+            with_history.ingest(raw.as_bytes(), Source { mailbox: "Sent", uid: None, uidvalidity: None }).await.unwrap();
+        }
+        rows.push(("SQLite, with 400 sent replies to learn from", 1, ingest(&with_history, &messages, 1).await));
+    }
     match std::env::var("AUTOEMAIL_BENCH_POSTGRES_URL").or_else(|_| std::env::var("AUTOEMAIL_TEST_POSTGRES_URL")) {
         Ok(url) => {
             let admin = PgStore::admin(&url).await.unwrap();

@@ -16,6 +16,9 @@ use serde::Deserialize;
 
 use crate::{App, AppError, Config, Result};
 
+/// Sent replies, newest first, each with the message it answered when known.
+pub type SentHistory = Vec<(Option<Message>, Message)>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
@@ -177,9 +180,18 @@ impl App {
     }
 
     /// Notes, style and earlier mail from the sender, for drafting `msg`.
-    pub async fn draft_context(&self, msg: &Message, thread_key: &str) -> Result<DraftContext> {
+    /// The person's sent replies (with what they answered), parsed once and
+    /// kept until a reply is sent or synced: drafting reads them for every draft.
+    async fn sent_history(&self) -> Result<Arc<SentHistory>> {
+        let fingerprint = self.store.sent_fingerprint(self.account()).await?;
+        let mut cache = self.sent_cache.lock().await;
+        if let Some((f, history)) = cache.as_ref()
+            && *f == fingerprint
+        {
+            return Ok(history.clone());
+        }
         let sent = self.store.sent_replies(self.account(), STYLE_SOURCE).await?;
-        let mut replies: Vec<(Option<Message>, Message)> = Vec::new();
+        let mut replies: SentHistory = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for s in sent {
             let Ok(reply) = parse_message(&s.raw) else { continue };
@@ -196,6 +208,13 @@ impl App {
             };
             replies.push((original.and_then(|o| parse_message(&o.raw).ok()), reply));
         }
+        let history = Arc::new(replies);
+        *cache = Some((fingerprint, history.clone()));
+        Ok(history)
+    }
+
+    pub async fn draft_context(&self, msg: &Message, thread_key: &str) -> Result<DraftContext> {
+        let replies = self.sent_history().await?;
         let pairs: Vec<(Option<&Message>, &Message)> = replies.iter().map(|(o, r)| (o.as_ref(), r)).collect();
         let me = self.identity();
         let first = me.name.as_deref().and_then(|n| n.split_whitespace().next());

@@ -75,6 +75,8 @@ pub struct App {
     /// Draft each message as it is stored (one process), or leave drafting to
     /// the draft jobs that workers claim (`autoemail worker`).
     pub drafting_inline: bool,
+    /// Parsed sent replies for style learning, with the store fingerprint they match.
+    pub(crate) sent_cache: Arc<tokio::sync::Mutex<Option<((i64, i64, i64), Arc<drafting::SentHistory>)>>>,
 }
 
 impl App {
@@ -90,13 +92,13 @@ impl App {
             }
         };
         let drafter = drafting::build_drafter(&config)?;
-        Ok(App { config, store, drafter, drafting_inline: true })
+        Ok(App { config, store, drafter, drafting_inline: true, sent_cache: Default::default() })
     }
 
     /// An account on a store already open (many accounts of a deployment share one pool).
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<App> {
         let drafter = drafting::build_drafter(&config)?;
-        Ok(App { config, store, drafter, drafting_inline: true })
+        Ok(App { config, store, drafter, drafting_inline: true, sent_cache: Default::default() })
     }
 
     pub fn account(&self) -> &str {

@@ -60,7 +60,8 @@ async fn demo_inbox_review_and_send() {
     // Edit then approve, with a hold: undo takes it back and nothing is sent.
     let mut config = app.config.clone();
     config.outbox.hold_seconds = 3600;
-    let held = autoemail::App { config, ..app.clone() };
+    let mut held = app.clone();
+    held.config = config;
     let lunch = queue.iter().find(|q| q.subject.contains("Lunch")).unwrap();
     held.approve(lunch.draft.id, "tester", Some("Hi Ben,\n\nFriday works, see you at noon.\n\nSam".into())).await.unwrap();
     assert_eq!(held.deliver_due(sender.as_ref(), None).await.unwrap().sent, 0, "held replies wait");

@@ -130,6 +130,8 @@ pub trait Store: Send + Sync {
 
     /// Replies the person sent (through the outbox, or found in Sent), newest first.
     async fn sent_replies(&self, account: &str, limit: i64) -> Result<Vec<SentReply>>;
+    /// A cheap summary that changes whenever `sent_replies` would: (count, newest time, largest id).
+    async fn sent_fingerprint(&self, account: &str) -> Result<(i64, i64, i64)>;
     async fn message_by_message_id(&self, account: &str, message_id: &str) -> Result<Option<StoredMessage>>;
     /// Earlier messages from this address outside the given thread, newest first.
     async fn recent_from(&self, account: &str, email: &str, other_than_thread: &str, limit: i64) -> Result<Vec<StoredMessage>>;

@@ -822,6 +822,20 @@ impl Store for SqliteStore {
         rows.iter().map(|r| Ok(SentReply { raw: r.try_get("raw")?, original_row: r.try_get("original_row")? })).collect()
     }
 
+    async fn sent_fingerprint(&self, account: &str) -> Result<(i64, i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(t), 0) AS t, COALESCE(MAX(k), 0) AS k FROM (
+                SELECT COALESCE(sent_at, created_at) AS t, id AS k FROM outbox WHERE account = ?1 AND state IN ('sent', 'filed')
+                UNION ALL
+                SELECT COALESCE(date, received_at) AS t, id AS k FROM messages WHERE account = ?1 AND category = 'from_self'
+             ) AS sent",
+        )
+        .bind(account)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("n")?, row.try_get("t")?, row.try_get("k")?))
+    }
+
     async fn message_by_message_id(&self, account: &str, message_id: &str) -> Result<Option<StoredMessage>> {
         let row = sqlx::query("SELECT * FROM messages WHERE account = ? AND message_id = ? ORDER BY id LIMIT 1")
             .bind(account)

@@ -163,7 +163,10 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     store.mark_retry(ob, "421 try later", t, ev("retry").message(m1)).await.unwrap();
     let again = store.claim_due("a", t, "w2").await.unwrap().unwrap();
     assert_eq!(again.attempts, 2);
+    let before = store.sent_fingerprint("a").await.unwrap();
     store.mark_sent(ob, ev("sent").message(m1)).await.unwrap();
+    assert_ne!(store.sent_fingerprint("a").await.unwrap(), before, "sending changes the sent fingerprint");
+    assert_eq!(store.sent_fingerprint("a").await.unwrap().0, 1);
     assert!(store.mark_sent(ob, ev("sent").message(m1)).await.is_err(), "sent once");
     assert_eq!(store.draft(v2).await.unwrap().state, DraftState::Sent);
     assert_eq!(store.sent_since("a", t - 10).await.unwrap(), 1);
