@@ -18,6 +18,8 @@ use crate::{App, AppError, Config, Result};
 
 /// Sent replies, newest first, each with the message it answered when known.
 pub type SentHistory = Vec<(Option<Message>, Message)>;
+/// The parsed history with the store fingerprint it was read at.
+pub type CachedSentHistory = ((i64, i64, i64), Arc<SentHistory>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]

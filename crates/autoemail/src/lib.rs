@@ -76,7 +76,7 @@ pub struct App {
     /// the draft jobs that workers claim (`autoemail worker`).
     pub drafting_inline: bool,
     /// Parsed sent replies for style learning, with the store fingerprint they match.
-    pub(crate) sent_cache: Arc<tokio::sync::Mutex<Option<((i64, i64, i64), Arc<drafting::SentHistory>)>>>,
+    pub(crate) sent_cache: Arc<tokio::sync::Mutex<Option<drafting::CachedSentHistory>>>,
 }
 
 impl App {
