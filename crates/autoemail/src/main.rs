@@ -82,6 +82,9 @@ enum Command {
         /// Seconds a claim holds after its worker stops answering
         #[arg(long, default_value_t = 60)]
         lease: u64,
+        /// Also serve the review UI for all these accounts (the first config's [web] settings)
+        #[arg(long)]
+        web: bool,
     },
     /// Import an mbox file, a Maildir, a folder of .eml files or one .eml file
     Import { path: PathBuf },
@@ -250,7 +253,7 @@ async fn real_main() -> anyhow::Result<()> {
             return demo_cmd(&dir, fresh, serve, &actor).await;
         }
         Command::Password => return password_cmd(),
-        Command::Worker { accounts, id, sync_interval, lease } => return worker_cmd(&accounts, id, sync_interval, lease).await,
+        Command::Worker { accounts, id, sync_interval, lease, web } => return worker_cmd(&accounts, id, sync_interval, lease, web, &actor).await,
         Command::Init { force } => return init_cmd(&config_path, force),
         Command::Eval { dir, json } => return eval_cmd(&dir, json),
         Command::Doctor => return doctor_cmd(&config_path).await,
@@ -388,7 +391,7 @@ async fn real_main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn worker_cmd(dir: &Path, id: Option<String>, sync_interval: u64, lease: u64) -> anyhow::Result<()> {
+async fn worker_cmd(dir: &Path, id: Option<String>, sync_interval: u64, lease: u64, web: bool, actor: &str) -> anyhow::Result<()> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading the account folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -426,6 +429,13 @@ async fn worker_cmd(dir: &Path, id: Option<String>, sync_interval: u64, lease: u
     if let Some(id) = id {
         options.id = id;
     }
+    let _ui = if web {
+        let server = autoemail::web::serve(apps.clone(), actor).await?;
+        println!("Review UI for {} account(s): {}", apps.len(), server.url());
+        Some(server)
+    } else {
+        None
+    };
     autoemail::worker::run(apps, options, Some(url)).await?;
     Ok(())
 }
