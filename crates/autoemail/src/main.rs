@@ -587,6 +587,9 @@ fn print_eval(report: &eval::Report, elapsed: std::time::Duration) {
     println!("\nprec = precision, rate = share of items the decision said yes to. Evaluated in {:.1}s.", elapsed.as_secs_f64());
 }
 
+/// Messages stored per transaction by `import`.
+const IMPORT_BATCH: usize = 50;
+
 async fn import_cmd(app: &App, path: &Path) -> anyhow::Result<()> {
     // Messages stored by an import that was cut short get their drafts first.
     let caught_up = app.draft_missing().await?;
@@ -602,27 +605,38 @@ async fn import_cmd(app: &App, path: &Path) -> anyhow::Result<()> {
     );
     let (mut parsed, mut new, mut duplicates, mut drafted) = (0, 0, 0, 0);
     let mut skipped: Vec<(String, String)> = Vec::new();
-    for item in source {
-        bar.inc(1);
-        let bytes = match item.bytes {
-            Ok(b) => b,
+    // Batches of messages share one durable commit; an interrupted import
+    // leaves whole batches stored, and drafts the rest of the last one on the next run.
+    let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut items = source.into_iter().peekable();
+    while let Some(item) = items.next() {
+        match item.bytes {
+            Ok(b) => pending.push((item.origin, b)),
             Err(e) => {
+                bar.inc(1);
                 skipped.push((item.origin, format!("unreadable: {e}")));
-                continue;
             }
-        };
-        match app.ingest(&bytes, Source { mailbox: "import", uid: None, uidvalidity: None }).await? {
-            IngestOutcome::Stored { draft, .. } => {
-                parsed += 1;
-                new += 1;
-                drafted += usize::from(draft.is_some());
-            }
-            IngestOutcome::Duplicate { .. } => {
-                parsed += 1;
-                duplicates += 1;
-            }
-            IngestOutcome::Skipped(why) => skipped.push((item.origin, why)),
         }
+        if pending.len() < IMPORT_BATCH && items.peek().is_some() {
+            continue;
+        }
+        let batch = pending.iter().map(|(_, b)| (b.as_slice(), Source { mailbox: "import", uid: None, uidvalidity: None })).collect();
+        for ((origin, _), outcome) in pending.iter().zip(app.ingest_many(batch).await?) {
+            match outcome {
+                IngestOutcome::Stored { draft, .. } => {
+                    parsed += 1;
+                    new += 1;
+                    drafted += usize::from(draft.is_some());
+                }
+                IngestOutcome::Duplicate { .. } => {
+                    parsed += 1;
+                    duplicates += 1;
+                }
+                IngestOutcome::Skipped(why) => skipped.push((origin.clone(), why)),
+            }
+        }
+        bar.inc(pending.len() as u64);
+        pending.clear();
     }
     bar.finish_and_clear();
     println!("import of {}: {parsed} parsed ({new} new, {duplicates} already stored), {drafted} drafted, {} skipped", path.display(), skipped.len());

@@ -33,58 +33,153 @@ pub struct Source<'a> {
     pub uidvalidity: Option<u32>,
 }
 
+/// A slow drafter (a hosted model) must not hold finished drafts back from the
+/// queue: drafts of a batch are stored together only while they come this fast.
+const DRAFT_FLUSH: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// A parsed message of a batch, with what was decided before storing it.
+struct Parsed {
+    msg: Message,
+    thread_key: String,
+    triage: autoemail_core::triage::Triage,
+    audits: Vec<AuditEvent>,
+}
+
+/// A drafted, assessed and routed reply, not stored yet.
+pub(crate) struct ReadyDraft {
+    new: NewDraft,
+    audits: Vec<AuditEvent>,
+    auto_send_hold: Option<u64>,
+}
+
+enum Prepared {
+    /// Nothing more to store: no draft by policy (None), or a failed draft recorded.
+    Done(Option<i64>),
+    Ready(Box<ReadyDraft>),
+}
+
 impl App {
     pub async fn ingest(&self, raw: &[u8], source: Source<'_>) -> Result<IngestOutcome> {
-        let msg = match parse_message(raw) {
-            Ok(m) => m,
-            Err(e) => return Ok(IngestOutcome::Skipped(e.to_string())),
-        };
+        let mut outcomes = self.ingest_many(vec![(raw, source)]).await?;
+        outcomes.pop().ok_or_else(|| AppError::Other("ingest of one message gave no outcome".into()))
+    }
+
+    /// Ingest a batch (a sync's fetch, or part of an import), in order: the
+    /// messages and their audit entries in one transaction, then their drafts,
+    /// stored together while the drafter is fast. One outcome per message.
+    pub async fn ingest_many(&self, batch: Vec<(&[u8], Source<'_>)>) -> Result<Vec<IngestOutcome>> {
         let account = self.account();
-        let ids = ancestors(&msg);
-        let known = self.store.thread_key_of(account, &ids).await?;
-        let key = match known {
-            Some(k) => k,
-            None => thread_key(&msg, |_| None),
-        };
         let me = self.identity();
         let ctx = TriageContext::new(std::iter::once(me.email.clone()).chain(me.aliases.iter().cloned()));
-        let triaged = triage(&msg, &ctx);
-        let from = msg.from.as_ref().map(|f| f.email.as_str()).unwrap_or("(no sender)");
-        let mut ingest_reason = format!("from {from}, subject {:?}, {} bytes", msg.subject, raw.len());
-        for w in &msg.warnings {
-            ingest_reason.push_str(&format!("; warning {:?}: {}", w.code, w.detail));
+        // Thread keys of the batch's own messages: a reply may arrive with its original.
+        let mut batch_keys: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut parsed: Vec<std::result::Result<Parsed, String>> = Vec::with_capacity(batch.len());
+        for (raw, _) in &batch {
+            let msg = match parse_message(raw) {
+                Ok(m) => m,
+                Err(e) => {
+                    parsed.push(Err(e.to_string()));
+                    continue;
+                }
+            };
+            let ids = ancestors(&msg);
+            let key = match self.store.thread_key_of(account, &ids).await? {
+                Some(k) => k,
+                None => thread_key(&msg, |id| batch_keys.get(id).cloned()),
+            };
+            if let Some(id) = &msg.message_id {
+                batch_keys.entry(id.clone()).or_insert_with(|| key.clone());
+            }
+            let triaged = triage(&msg, &ctx);
+            let from = msg.from.as_ref().map(|f| f.email.as_str()).unwrap_or("(no sender)");
+            let mut ingest_reason = format!("from {from}, subject {:?}, {} bytes", msg.subject, raw.len());
+            for w in &msg.warnings {
+                ingest_reason.push_str(&format!("; warning {:?}: {}", w.code, w.detail));
+            }
+            let verdict = if triaged.needs_reply { "needs a reply" } else { "no reply needed" };
+            let audits = vec![
+                AuditEvent::system("ingested", ingest_reason),
+                AuditEvent::system("triaged", format!("{} ({verdict}) because {}", triaged.category.as_str(), triaged.reasons.join("; "))),
+            ];
+            parsed.push(Ok(Parsed { msg, thread_key: key, triage: triaged, audits }));
         }
-        let verdict = if triaged.needs_reply { "needs a reply" } else { "no reply needed" };
-        let audits = vec![
-            AuditEvent::system("ingested", ingest_reason),
-            AuditEvent::system("triaged", format!("{} ({verdict}) because {}", triaged.category.as_str(), triaged.reasons.join("; "))),
-        ];
-        // The message and what was decided about it: one transaction.
-        let inserted = self
-            .store
-            .insert_message_audited(
-                NewMessage {
-                    account,
-                    mailbox: source.mailbox,
-                    uid: source.uid,
-                    uidvalidity: source.uidvalidity,
-                    raw,
-                    parsed: &msg,
-                    thread_key: &key,
-                    triage: &triaged,
-                },
-                audits,
-            )
-            .await?;
-        let row = match inserted {
-            Inserted::Duplicate(id) => return Ok(IngestOutcome::Duplicate { message_row: id }),
-            Inserted::New(id) => id,
+        // The messages and what was decided about them: one transaction.
+        let rows = {
+            let mut news = Vec::new();
+            for ((raw, source), p) in batch.iter().zip(&mut parsed) {
+                if let Ok(p) = p {
+                    let new = NewMessage {
+                        account,
+                        mailbox: source.mailbox,
+                        uid: source.uid,
+                        uidvalidity: source.uidvalidity,
+                        raw,
+                        parsed: &p.msg,
+                        thread_key: &p.thread_key,
+                        triage: &p.triage,
+                    };
+                    news.push((new, std::mem::take(&mut p.audits)));
+                }
+            }
+            if news.is_empty() { Vec::new() } else { self.store.insert_messages_audited(news).await? }
         };
-        if triaged.category == autoemail_core::triage::Category::FromSelf {
-            self.obsolete_answered_elsewhere(&msg).await?;
+        let mut rows = rows.into_iter();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for p in &parsed {
+            outcomes.push(match p {
+                Err(why) => IngestOutcome::Skipped(why.clone()),
+                Ok(p) => match rows.next() {
+                    Some(Inserted::New(id)) => IngestOutcome::Stored { message_row: id, needs_reply: p.triage.needs_reply, draft: None },
+                    Some(Inserted::Duplicate(id)) => IngestOutcome::Duplicate { message_row: id },
+                    None => return Err(AppError::Other("the store answered for fewer messages than it was given".into())),
+                },
+            });
         }
-        let draft = if triaged.needs_reply && self.drafting_inline { self.draft_message(row, &msg).await? } else { None };
-        Ok(IngestOutcome::Stored { message_row: row, needs_reply: triaged.needs_reply, draft })
+        if self.drafting_inline {
+            self.draft_batch(&parsed, &mut outcomes).await?;
+        }
+        // After the drafts: a reply the person sent, fetched in the same batch
+        // as its original, takes that original's new draft out of the queue.
+        for (p, outcome) in parsed.iter().zip(&outcomes) {
+            if let (Ok(p), IngestOutcome::Stored { .. }) = (p, outcome)
+                && p.triage.category == autoemail_core::triage::Category::FromSelf
+            {
+                self.obsolete_answered_elsewhere(&p.msg).await?;
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// First drafts of a batch's new messages that need a reply.
+    async fn draft_batch(&self, parsed: &[std::result::Result<Parsed, String>], outcomes: &mut [IngestOutcome]) -> Result<()> {
+        let mut ready: Vec<(usize, ReadyDraft)> = Vec::new();
+        let mut since: Option<std::time::Instant> = None;
+        for (i, p) in parsed.iter().enumerate() {
+            let (Ok(p), IngestOutcome::Stored { message_row, needs_reply: true, .. }) = (p, &outcomes[i]) else { continue };
+            match self.prepare_draft(*message_row, &p.msg, None).await? {
+                Prepared::Done(id) => set_draft(&mut outcomes[i], id),
+                Prepared::Ready(r) => {
+                    ready.push((i, *r));
+                    since.get_or_insert_with(std::time::Instant::now);
+                }
+            }
+            if since.is_some_and(|t| t.elapsed() >= DRAFT_FLUSH) {
+                self.flush_drafts(std::mem::take(&mut ready), outcomes).await?;
+                since = None;
+            }
+        }
+        self.flush_drafts(ready, outcomes).await
+    }
+
+    async fn flush_drafts(&self, ready: Vec<(usize, ReadyDraft)>, outcomes: &mut [IngestOutcome]) -> Result<()> {
+        if ready.is_empty() {
+            return Ok(());
+        }
+        let (places, drafts): (Vec<usize>, Vec<ReadyDraft>) = ready.into_iter().unzip();
+        for (i, id) in places.into_iter().zip(self.store_first_drafts(drafts).await?) {
+            set_draft(&mut outcomes[i], id);
+        }
+        Ok(())
     }
 
     /// The person answered a thread from another mail client: the pending
@@ -160,6 +255,36 @@ impl App {
     /// `first`: the message's first draft; when another worker stored one
     /// meanwhile, this one is dropped (None) so a message is drafted once.
     async fn draft_message_with(&self, row: i64, msg: &Message, instruction: Option<&str>, first: bool) -> Result<Option<i64>> {
+        let ready = match self.prepare_draft(row, msg, instruction).await? {
+            Prepared::Done(id) => return Ok(id),
+            Prepared::Ready(r) => *r,
+        };
+        if first {
+            return Ok(self.store_first_drafts(vec![ready]).await?.pop().flatten());
+        }
+        let hold = ready.auto_send_hold;
+        let id = self.store.insert_draft_audited(ready.new, ready.audits).await?;
+        if let Some(hold_seconds) = hold {
+            self.approve_by_policy(id, hold_seconds).await?;
+        }
+        Ok(Some(id))
+    }
+
+    /// Store first drafts in one transaction (a message drafted meanwhile by
+    /// another worker gets None), then start the hold of those the policy sends.
+    async fn store_first_drafts(&self, ready: Vec<ReadyDraft>) -> Result<Vec<Option<i64>>> {
+        let holds: Vec<Option<u64>> = ready.iter().map(|r| r.auto_send_hold).collect();
+        let ids = self.store.insert_first_drafts_audited(ready.into_iter().map(|r| (r.new, r.audits)).collect()).await?;
+        for (id, hold) in ids.iter().zip(holds) {
+            if let (Some(id), Some(hold_seconds)) = (id, hold) {
+                self.approve_by_policy(*id, hold_seconds).await?;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Draft, assess and route a reply; what is not stored yet comes back Ready.
+    async fn prepare_draft(&self, row: i64, msg: &Message, instruction: Option<&str>) -> Result<Prepared> {
         let stored = self.store.message(row).await?;
         let (intent, sender_class, known_sender) = self.facts_for(stored.id, msg).await?;
         let key = autonomy::key(intent, sender_class);
@@ -176,7 +301,7 @@ impl App {
             let reason = format!("rule {:?} (line {}) says draft nothing", rule.name, rule.line);
             self.store.set_no_draft(row, &reason).await?;
             self.store.audit(AuditEvent::system("routed", format!("no draft: {reason}")).message(row)).await?;
-            return Ok(None);
+            return Ok(Prepared::Done(None));
         }
         let thread: Vec<Message> = self
             .store
@@ -191,7 +316,7 @@ impl App {
         let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction, context: &context };
         let draft = match self.drafter.draft(&request).await {
             Ok(d) => d,
-            Err(e) => return self.record_failed_draft(row, &e, instruction).await.map(Some),
+            Err(e) => return self.record_failed_draft(row, &e, instruction).await.map(|id| Prepared::Done(Some(id))),
         };
 
         let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: thread.len() + 1 });
@@ -215,29 +340,22 @@ impl App {
             AuditEvent::system("drafted", draft_summary(&draft, intent, instruction)).message(row),
             AuditEvent::system("routed", route_reason).message(row),
         ];
-        // The draft and why it was routed where it was: one transaction.
+        let auto_send_hold = match routed {
+            Route::AutoSend { hold_seconds, .. } => Some(hold_seconds),
+            _ => None,
+        };
+        // The draft and why it was routed where it was: stored in one transaction.
         let new = NewDraft {
             message_row: row,
-            draft: draft.clone(),
-            assessment: assessment.clone(),
-            route: routed.clone(),
+            draft,
+            assessment,
+            route: routed,
             state: DraftState::Pending,
-            autonomy_key: key.clone(),
+            autonomy_key: key,
             shadow_auto_send: shadow,
             instruction: instruction.map(str::to_string),
         };
-        let id = if first {
-            match self.store.insert_first_draft_audited(new, audits).await? {
-                Some(id) => id,
-                None => return Ok(None),
-            }
-        } else {
-            self.store.insert_draft_audited(new, audits).await?
-        };
-        if let Route::AutoSend { hold_seconds, .. } = routed {
-            self.approve_by_policy(id, hold_seconds).await?;
-        }
-        Ok(Some(id))
+        Ok(Prepared::Ready(Box::new(ReadyDraft { new, audits, auto_send_hold })))
     }
 
     async fn record_failed_draft(&self, row: i64, error: &autoemail_llm::DraftError, instruction: Option<&str>) -> Result<i64> {
@@ -268,6 +386,12 @@ impl App {
             self.draft_message(*row, &msg).await?;
         }
         Ok(rows.len())
+    }
+}
+
+fn set_draft(outcome: &mut IngestOutcome, id: Option<i64>) {
+    if let IngestOutcome::Stored { draft, .. } = outcome {
+        *draft = id;
     }
 }
 

@@ -146,9 +146,11 @@ impl App {
     /// Store and draft one fetched batch, in UID order.
     async fn ingest_batch(&self, mailbox: &str, uidvalidity: u32, fetched: Vec<(u32, Vec<u8>)>, bar: &ProgressBar) -> Result<SyncReport> {
         let mut report = SyncReport::default();
-        for (uid, raw) in fetched {
+        let batch = fetched.iter().map(|(uid, raw)| (raw.as_slice(), Source { mailbox, uid: Some(*uid), uidvalidity: Some(uidvalidity) })).collect();
+        let outcomes = self.ingest_many(batch).await?;
+        for ((uid, _), outcome) in fetched.iter().zip(outcomes) {
             report.fetched += 1;
-            match self.ingest(&raw, Source { mailbox, uid: Some(uid), uidvalidity: Some(uidvalidity) }).await? {
+            match outcome {
                 IngestOutcome::Stored { draft, .. } => {
                     report.new += 1;
                     report.drafted += usize::from(draft.is_some());
@@ -158,9 +160,9 @@ impl App {
                     self.store.audit(AuditEvent::system("skipped", format!("{mailbox} UID {uid}: {why}"))).await?;
                 }
             }
-            report.last_uid = report.last_uid.max(uid);
-            bar.inc(1);
+            report.last_uid = report.last_uid.max(*uid);
         }
+        bar.inc(fetched.len() as u64);
         Ok(report)
     }
 

@@ -59,6 +59,11 @@ pub trait Store: Send + Sync {
     /// the new row) in one transaction: one durable commit, not one per entry.
     /// A duplicate writes no entries.
     async fn insert_message_audited(&self, new: NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted>;
+    /// Several messages with their audit entries in one transaction: a sync
+    /// batch costs one durable commit. Until it commits nothing of the batch is
+    /// stored, and the sync position has not moved past it, so a crash means
+    /// fetching the batch again, never losing it.
+    async fn insert_messages_audited(&self, batch: Vec<(NewMessage<'_>, Vec<AuditEvent>)>) -> Result<Vec<Inserted>>;
     async fn message(&self, id: i64) -> Result<StoredMessage>;
     /// The thread key of the first of these Message-IDs already stored.
     async fn thread_key_of(&self, account: &str, message_ids: &[&str]) -> Result<Option<String>>;
@@ -158,6 +163,9 @@ pub trait Store: Send + Sync {
     /// Store the first draft of a message with its audit entries, unless the
     /// message has a draft already (another worker got there first): then None.
     async fn insert_first_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<Option<i64>>;
+    /// Several first drafts in one transaction, as `insert_first_draft_audited`
+    /// says for each; the answer is in the order given.
+    async fn insert_first_drafts_audited(&self, batch: Vec<(NewDraft, Vec<AuditEvent>)>) -> Result<Vec<Option<i64>>>;
 
     async fn sync_state(&self, account: &str, mailbox: &str) -> Result<Option<SyncState>>;
     async fn set_sync_state(&self, account: &str, mailbox: &str, state: SyncState) -> Result<()>;

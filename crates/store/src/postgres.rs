@@ -105,6 +105,125 @@ async fn insert_audit(conn: &mut PgConnection, ev: &AuditEvent) -> Result<()> {
     Ok(())
 }
 
+/// Insert a draft and its audit entries inside the caller's transaction;
+/// `first_only`: store nothing (None) when the message has a draft already.
+/// Insert a message and its audit entries inside the caller's transaction.
+async fn insert_message_tx(conn: &mut PgConnection, new: &NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted> {
+    let msg = new.parsed;
+    let dedup = msg.dedup_key();
+    let result = sqlx::query(
+        "INSERT INTO messages (account, mailbox, uid, uidvalidity, dedup_key, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, warnings_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         ON CONFLICT (account, dedup_key) DO NOTHING RETURNING id",
+    )
+    .bind(new.account)
+    .bind(new.mailbox)
+    .bind(new.uid.map(i64::from))
+    .bind(new.uidvalidity.map(i64::from))
+    .bind(&dedup)
+    .bind(&msg.message_id)
+    .bind(new.thread_key)
+    .bind(msg.from.as_ref().map(|f| f.email.clone()))
+    .bind(msg.from.as_ref().and_then(|f| f.name.clone()))
+    .bind(&msg.subject)
+    .bind(msg.date)
+    .bind(now())
+    .bind(new.raw)
+    .bind(new.triage.category.as_str())
+    .bind(i64::from(new.triage.needs_reply))
+    .bind(json(new.triage))
+    .bind(json(&msg.warnings))
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = result {
+        let id: i64 = row.try_get("id")?;
+        for mut ev in audits {
+            ev.message_id = Some(id);
+            insert_audit(conn, &ev).await?;
+        }
+        notify(conn, &format!("message:{}", new.account)).await?;
+        return Ok(Inserted::New(id));
+    }
+    let id: i64 = sqlx::query("SELECT id FROM messages WHERE account = $1 AND dedup_key = $2")
+        .bind(new.account)
+        .bind(&dedup)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("id")?;
+    // A message seen again under a new UID (moved, or a UIDVALIDITY reset) keeps one row.
+    if let Some(uid) = new.uid {
+        sqlx::query("UPDATE messages SET mailbox = $1, uid = $2, uidvalidity = $3 WHERE id = $4")
+            .bind(new.mailbox)
+            .bind(i64::from(uid))
+            .bind(new.uidvalidity.map(i64::from))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(Inserted::Duplicate(id))
+}
+
+async fn insert_draft_tx(conn: &mut PgConnection, new: NewDraft, audits: Vec<AuditEvent>, first_only: bool) -> Result<Option<i64>> {
+    // Take the message's row first: two workers drafting it are serialized here.
+    sqlx::query("UPDATE messages SET draft_holder = draft_holder WHERE id = $1").bind(new.message_row).execute(&mut *conn).await?;
+    if first_only {
+        let exists = sqlx::query("SELECT 1 FROM drafts WHERE message_row = $1 LIMIT 1").bind(new.message_row).fetch_optional(&mut *conn).await?.is_some();
+        if exists {
+            return Ok(None);
+        }
+    }
+    let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = $1")
+        .bind(new.message_row)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("v")?;
+    // A newer draft supersedes any pending one for the same message.
+    sqlx::query("UPDATE drafts SET state = 'obsolete', updated_at = $1 WHERE message_row = $2 AND state = 'pending'")
+        .bind(now())
+        .bind(new.message_row)
+        .execute(&mut *conn)
+        .await?;
+    let priority = match &new.route {
+        autoemail_core::policy::Route::Review { priority, .. } => i64::from(*priority),
+        _ => 0,
+    };
+    let t = now();
+    let id = sqlx::query(
+        "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send, commitments_json, usage_json, instruction)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+    )
+    .bind(new.message_row)
+    .bind(version)
+    .bind(new.state.as_str())
+    .bind(&new.draft.body)
+    .bind(&new.draft.body)
+    .bind(f64::from(new.draft.confidence))
+    .bind(json(&new.draft.open_questions))
+    .bind(&new.draft.drafter)
+    .bind(&new.draft.model)
+    .bind(&new.draft.prompt_hash)
+    .bind(new.assessment.level.as_str())
+    .bind(json(&new.assessment))
+    .bind(json(&new.route))
+    .bind(priority)
+    .bind(t)
+    .bind(t)
+    .bind(&new.autonomy_key)
+    .bind(i64::from(new.shadow_auto_send))
+    .bind(json(&new.draft.commitments))
+    .bind(new.draft.usage.as_ref().map(json))
+    .bind(&new.instruction)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?;
+    for mut ev in audits {
+        ev.draft_id = Some(id);
+        insert_audit(conn, &ev).await?;
+    }
+    notify(conn, "draft").await?;
+    Ok(Some(id))
+}
+
 fn message_from_row(row: &PgRow) -> Result<StoredMessage> {
     Ok(StoredMessage {
         id: row.try_get("id")?,
@@ -183,65 +302,11 @@ fn outbox_from_row(row: &PgRow) -> Result<OutboxItem> {
 impl PgStore {
     async fn insert_draft_inner(&self, new: NewDraft, audits: Vec<AuditEvent>, first_only: bool) -> Result<Option<i64>> {
         let mut tx = self.pool.begin().await?;
-        // Take the message's row first: two workers drafting it are serialized here.
-        sqlx::query("UPDATE messages SET draft_holder = draft_holder WHERE id = $1").bind(new.message_row).execute(&mut *tx).await?;
-        if first_only {
-            let exists = sqlx::query("SELECT 1 FROM drafts WHERE message_row = $1 LIMIT 1").bind(new.message_row).fetch_optional(&mut *tx).await?.is_some();
-            if exists {
-                return Ok(None);
-            }
+        let id = insert_draft_tx(&mut tx, new, audits, first_only).await?;
+        if id.is_some() {
+            tx.commit().await?;
         }
-        let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = $1")
-            .bind(new.message_row)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("v")?;
-        // A newer draft supersedes any pending one for the same message.
-        sqlx::query("UPDATE drafts SET state = 'obsolete', updated_at = $1 WHERE message_row = $2 AND state = 'pending'")
-            .bind(now())
-            .bind(new.message_row)
-            .execute(&mut *tx)
-            .await?;
-        let priority = match &new.route {
-            autoemail_core::policy::Route::Review { priority, .. } => i64::from(*priority),
-            _ => 0,
-        };
-        let t = now();
-        let id = sqlx::query(
-            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send, commitments_json, usage_json, instruction)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
-        )
-        .bind(new.message_row)
-        .bind(version)
-        .bind(new.state.as_str())
-        .bind(&new.draft.body)
-        .bind(&new.draft.body)
-        .bind(f64::from(new.draft.confidence))
-        .bind(json(&new.draft.open_questions))
-        .bind(&new.draft.drafter)
-        .bind(&new.draft.model)
-        .bind(&new.draft.prompt_hash)
-        .bind(new.assessment.level.as_str())
-        .bind(json(&new.assessment))
-        .bind(json(&new.route))
-        .bind(priority)
-        .bind(t)
-        .bind(t)
-        .bind(&new.autonomy_key)
-        .bind(i64::from(new.shadow_auto_send))
-        .bind(json(&new.draft.commitments))
-        .bind(new.draft.usage.as_ref().map(json))
-        .bind(&new.instruction)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        for mut ev in audits {
-            ev.draft_id = Some(id);
-            insert_audit(&mut tx, &ev).await?;
-        }
-        notify(&mut tx, "draft").await?;
-        tx.commit().await?;
-        Ok(Some(id))
+        Ok(id)
     }
 }
 
@@ -249,60 +314,19 @@ impl PgStore {
 impl Store for PgStore {
     async fn insert_message_audited(&self, new: NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted> {
         let mut tx = self.pool.begin().await?;
-        let msg = new.parsed;
-        let dedup = msg.dedup_key();
-        let result = sqlx::query(
-            "INSERT INTO messages (account, mailbox, uid, uidvalidity, dedup_key, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, warnings_json)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-             ON CONFLICT (account, dedup_key) DO NOTHING RETURNING id",
-        )
-        .bind(new.account)
-        .bind(new.mailbox)
-        .bind(new.uid.map(i64::from))
-        .bind(new.uidvalidity.map(i64::from))
-        .bind(&dedup)
-        .bind(&msg.message_id)
-        .bind(new.thread_key)
-        .bind(msg.from.as_ref().map(|f| f.email.clone()))
-        .bind(msg.from.as_ref().and_then(|f| f.name.clone()))
-        .bind(&msg.subject)
-        .bind(msg.date)
-        .bind(now())
-        .bind(new.raw)
-        .bind(new.triage.category.as_str())
-        .bind(i64::from(new.triage.needs_reply))
-        .bind(json(new.triage))
-        .bind(json(&msg.warnings))
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = result {
-            let id: i64 = row.try_get("id")?;
-            for mut ev in audits {
-                ev.message_id = Some(id);
-                insert_audit(&mut tx, &ev).await?;
-            }
-            notify(&mut tx, &format!("message:{}", new.account)).await?;
-            tx.commit().await?;
-            return Ok(Inserted::New(id));
-        }
-        let id: i64 = sqlx::query("SELECT id FROM messages WHERE account = $1 AND dedup_key = $2")
-            .bind(new.account)
-            .bind(&dedup)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
-        // A message seen again under a new UID (moved, or a UIDVALIDITY reset) keeps one row.
-        if let Some(uid) = new.uid {
-            sqlx::query("UPDATE messages SET mailbox = $1, uid = $2, uidvalidity = $3 WHERE id = $4")
-                .bind(new.mailbox)
-                .bind(i64::from(uid))
-                .bind(new.uidvalidity.map(i64::from))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        let inserted = insert_message_tx(&mut tx, &new, audits).await?;
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    async fn insert_messages_audited(&self, batch: Vec<(NewMessage<'_>, Vec<AuditEvent>)>) -> Result<Vec<Inserted>> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for (new, audits) in batch {
+            out.push(insert_message_tx(&mut tx, &new, audits).await?);
         }
         tx.commit().await?;
-        Ok(Inserted::Duplicate(id))
+        Ok(out)
     }
 
     async fn message(&self, id: i64) -> Result<StoredMessage> {
@@ -411,6 +435,19 @@ impl Store for PgStore {
 
     async fn insert_first_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<Option<i64>> {
         self.insert_draft_inner(new, audits, true).await
+    }
+
+    async fn insert_first_drafts_audited(&self, batch: Vec<(NewDraft, Vec<AuditEvent>)>) -> Result<Vec<Option<i64>>> {
+        // One lock order for every writer: message rows ascending.
+        let mut order: Vec<(usize, (NewDraft, Vec<AuditEvent>))> = batch.into_iter().enumerate().collect();
+        order.sort_by_key(|(_, (new, _))| new.message_row);
+        let mut ids = vec![None; order.len()];
+        let mut tx = self.pool.begin().await?;
+        for (i, (new, audits)) in order {
+            ids[i] = insert_draft_tx(&mut tx, new, audits, true).await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
     async fn draft(&self, id: i64) -> Result<StoredDraft> {
         let row = sqlx::query("SELECT * FROM drafts WHERE id = $1")

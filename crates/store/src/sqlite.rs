@@ -76,6 +76,119 @@ async fn insert_audit(conn: &mut SqliteConnection, ev: &AuditEvent) -> Result<()
     Ok(())
 }
 
+/// Insert a draft and its audit entries inside the caller's transaction;
+/// `first_only`: store nothing (None) when the message has a draft already.
+/// Insert a message and its audit entries inside the caller's transaction.
+async fn insert_message_tx(conn: &mut SqliteConnection, new: &NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted> {
+    let msg = new.parsed;
+    let dedup = msg.dedup_key();
+    let result = sqlx::query(
+        "INSERT INTO messages (account, mailbox, uid, uidvalidity, dedup_key, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, warnings_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account, dedup_key) DO NOTHING",
+    )
+    .bind(new.account)
+    .bind(new.mailbox)
+    .bind(new.uid.map(i64::from))
+    .bind(new.uidvalidity.map(i64::from))
+    .bind(&dedup)
+    .bind(&msg.message_id)
+    .bind(new.thread_key)
+    .bind(msg.from.as_ref().map(|f| f.email.clone()))
+    .bind(msg.from.as_ref().and_then(|f| f.name.clone()))
+    .bind(&msg.subject)
+    .bind(msg.date)
+    .bind(now())
+    .bind(new.raw)
+    .bind(new.triage.category.as_str())
+    .bind(new.triage.needs_reply)
+    .bind(json(new.triage))
+    .bind(json(&msg.warnings))
+    .execute(&mut *conn)
+    .await?;
+    if result.rows_affected() == 1 {
+        let id = result.last_insert_rowid();
+        for mut ev in audits {
+            ev.message_id = Some(id);
+            insert_audit(conn, &ev).await?;
+        }
+        return Ok(Inserted::New(id));
+    }
+    let id: i64 =
+        sqlx::query("SELECT id FROM messages WHERE account = ? AND dedup_key = ?").bind(new.account).bind(&dedup).fetch_one(&mut *conn).await?.try_get("id")?;
+    // A message seen again under a new UID (moved, or a UIDVALIDITY reset) keeps one row.
+    if let Some(uid) = new.uid {
+        sqlx::query("UPDATE messages SET mailbox = ?, uid = ?, uidvalidity = ? WHERE id = ?")
+            .bind(new.mailbox)
+            .bind(i64::from(uid))
+            .bind(new.uidvalidity.map(i64::from))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(Inserted::Duplicate(id))
+}
+
+async fn insert_draft_tx(conn: &mut SqliteConnection, new: NewDraft, audits: Vec<AuditEvent>, first_only: bool) -> Result<Option<i64>> {
+    // Take the message's row first: two workers drafting it are serialized here.
+    sqlx::query("UPDATE messages SET draft_holder = draft_holder WHERE id = ?").bind(new.message_row).execute(&mut *conn).await?;
+    if first_only {
+        let exists = sqlx::query("SELECT 1 FROM drafts WHERE message_row = ? LIMIT 1").bind(new.message_row).fetch_optional(&mut *conn).await?.is_some();
+        if exists {
+            return Ok(None);
+        }
+    }
+    let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = ?")
+        .bind(new.message_row)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("v")?;
+    // A newer draft supersedes any pending one for the same message.
+    sqlx::query("UPDATE drafts SET state = 'obsolete', updated_at = ? WHERE message_row = ? AND state = 'pending'")
+        .bind(now())
+        .bind(new.message_row)
+        .execute(&mut *conn)
+        .await?;
+    let priority = match &new.route {
+        autoemail_core::policy::Route::Review { priority, .. } => i64::from(*priority),
+        _ => 0,
+    };
+    let t = now();
+    let id = sqlx::query(
+        "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send, commitments_json, usage_json, instruction)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(new.message_row)
+    .bind(version)
+    .bind(new.state.as_str())
+    .bind(&new.draft.body)
+    .bind(&new.draft.body)
+    .bind(f64::from(new.draft.confidence))
+    .bind(json(&new.draft.open_questions))
+    .bind(&new.draft.drafter)
+    .bind(&new.draft.model)
+    .bind(&new.draft.prompt_hash)
+    .bind(new.assessment.level.as_str())
+    .bind(json(&new.assessment))
+    .bind(json(&new.route))
+    .bind(priority)
+    .bind(t)
+    .bind(t)
+    .bind(&new.autonomy_key)
+    .bind(i64::from(new.shadow_auto_send))
+    .bind(json(&new.draft.commitments))
+    .bind(new.draft.usage.as_ref().map(json))
+    .bind(&new.instruction)
+    .execute(&mut *conn)
+    .await?
+    .last_insert_rowid();
+    for mut ev in audits {
+        ev.draft_id = Some(id);
+        insert_audit(conn, &ev).await?;
+    }
+    Ok(Some(id))
+}
+
 fn message_from_row(row: &SqliteRow) -> Result<StoredMessage> {
     Ok(StoredMessage {
         id: row.try_get("id")?,
@@ -154,64 +267,11 @@ fn outbox_from_row(row: &SqliteRow) -> Result<OutboxItem> {
 impl SqliteStore {
     async fn insert_draft_inner(&self, new: NewDraft, audits: Vec<AuditEvent>, first_only: bool) -> Result<Option<i64>> {
         let mut tx = self.pool.begin().await?;
-        // Take the message's row first: two workers drafting it are serialized here.
-        sqlx::query("UPDATE messages SET draft_holder = draft_holder WHERE id = ?").bind(new.message_row).execute(&mut *tx).await?;
-        if first_only {
-            let exists = sqlx::query("SELECT 1 FROM drafts WHERE message_row = ? LIMIT 1").bind(new.message_row).fetch_optional(&mut *tx).await?.is_some();
-            if exists {
-                return Ok(None);
-            }
+        let id = insert_draft_tx(&mut tx, new, audits, first_only).await?;
+        if id.is_some() {
+            tx.commit().await?;
         }
-        let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM drafts WHERE message_row = ?")
-            .bind(new.message_row)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("v")?;
-        // A newer draft supersedes any pending one for the same message.
-        sqlx::query("UPDATE drafts SET state = 'obsolete', updated_at = ? WHERE message_row = ? AND state = 'pending'")
-            .bind(now())
-            .bind(new.message_row)
-            .execute(&mut *tx)
-            .await?;
-        let priority = match &new.route {
-            autoemail_core::policy::Route::Review { priority, .. } => i64::from(*priority),
-            _ => 0,
-        };
-        let t = now();
-        let id = sqlx::query(
-            "INSERT INTO drafts (message_row, version, state, body, original_body, confidence, open_questions, drafter, model, prompt_hash, risk_level, assessment_json, route_json, priority, created_at, updated_at, autonomy_key, shadow_auto_send, commitments_json, usage_json, instruction)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(new.message_row)
-        .bind(version)
-        .bind(new.state.as_str())
-        .bind(&new.draft.body)
-        .bind(&new.draft.body)
-        .bind(f64::from(new.draft.confidence))
-        .bind(json(&new.draft.open_questions))
-        .bind(&new.draft.drafter)
-        .bind(&new.draft.model)
-        .bind(&new.draft.prompt_hash)
-        .bind(new.assessment.level.as_str())
-        .bind(json(&new.assessment))
-        .bind(json(&new.route))
-        .bind(priority)
-        .bind(t)
-        .bind(t)
-        .bind(&new.autonomy_key)
-        .bind(i64::from(new.shadow_auto_send))
-        .bind(json(&new.draft.commitments))
-        .bind(new.draft.usage.as_ref().map(json))
-        .bind(&new.instruction)
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
-        for mut ev in audits {
-            ev.draft_id = Some(id);
-            insert_audit(&mut tx, &ev).await?;
-        }
-        tx.commit().await?;
-        Ok(Some(id))
+        Ok(id)
     }
 }
 
@@ -219,59 +279,19 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn insert_message_audited(&self, new: NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted> {
         let mut tx = self.pool.begin().await?;
-        let msg = new.parsed;
-        let dedup = msg.dedup_key();
-        let result = sqlx::query(
-            "INSERT INTO messages (account, mailbox, uid, uidvalidity, dedup_key, message_id, thread_key, from_email, from_name, subject, date, received_at, raw, category, needs_reply, triage_json, warnings_json)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (account, dedup_key) DO NOTHING",
-        )
-        .bind(new.account)
-        .bind(new.mailbox)
-        .bind(new.uid.map(i64::from))
-        .bind(new.uidvalidity.map(i64::from))
-        .bind(&dedup)
-        .bind(&msg.message_id)
-        .bind(new.thread_key)
-        .bind(msg.from.as_ref().map(|f| f.email.clone()))
-        .bind(msg.from.as_ref().and_then(|f| f.name.clone()))
-        .bind(&msg.subject)
-        .bind(msg.date)
-        .bind(now())
-        .bind(new.raw)
-        .bind(new.triage.category.as_str())
-        .bind(new.triage.needs_reply)
-        .bind(json(new.triage))
-        .bind(json(&msg.warnings))
-        .execute(&mut *tx)
-        .await?;
-        if result.rows_affected() == 1 {
-            let id = result.last_insert_rowid();
-            for mut ev in audits {
-                ev.message_id = Some(id);
-                insert_audit(&mut tx, &ev).await?;
-            }
-            tx.commit().await?;
-            return Ok(Inserted::New(id));
-        }
-        let id: i64 = sqlx::query("SELECT id FROM messages WHERE account = ? AND dedup_key = ?")
-            .bind(new.account)
-            .bind(&dedup)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
-        // A message seen again under a new UID (moved, or a UIDVALIDITY reset) keeps one row.
-        if let Some(uid) = new.uid {
-            sqlx::query("UPDATE messages SET mailbox = ?, uid = ?, uidvalidity = ? WHERE id = ?")
-                .bind(new.mailbox)
-                .bind(i64::from(uid))
-                .bind(new.uidvalidity.map(i64::from))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        let inserted = insert_message_tx(&mut tx, &new, audits).await?;
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    async fn insert_messages_audited(&self, batch: Vec<(NewMessage<'_>, Vec<AuditEvent>)>) -> Result<Vec<Inserted>> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for (new, audits) in batch {
+            out.push(insert_message_tx(&mut tx, &new, audits).await?);
         }
         tx.commit().await?;
-        Ok(Inserted::Duplicate(id))
+        Ok(out)
     }
 
     async fn message(&self, id: i64) -> Result<StoredMessage> {
@@ -380,6 +400,19 @@ impl Store for SqliteStore {
 
     async fn insert_first_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<Option<i64>> {
         self.insert_draft_inner(new, audits, true).await
+    }
+
+    async fn insert_first_drafts_audited(&self, batch: Vec<(NewDraft, Vec<AuditEvent>)>) -> Result<Vec<Option<i64>>> {
+        // One lock order for every writer: message rows ascending.
+        let mut order: Vec<(usize, (NewDraft, Vec<AuditEvent>))> = batch.into_iter().enumerate().collect();
+        order.sort_by_key(|(_, (new, _))| new.message_row);
+        let mut ids = vec![None; order.len()];
+        let mut tx = self.pool.begin().await?;
+        for (i, (new, audits)) in order {
+            ids[i] = insert_draft_tx(&mut tx, new, audits, true).await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
     async fn draft(&self, id: i64) -> Result<StoredDraft> {
         let row = sqlx::query("SELECT * FROM drafts WHERE id = ?")

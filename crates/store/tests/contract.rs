@@ -338,12 +338,59 @@ async fn leases_and_draft_jobs(store: Arc<dyn Store>) {
     assert_eq!(store.drafts_for_message(m3).await.unwrap().len(), 1);
 }
 
+/// A sync batch: its messages and their audit entries in one transaction, a
+/// duplicate inside the batch stored once; first drafts in one transaction,
+/// a message that has its draft already skipped, answers in the given order.
+async fn batches(store: &dyn Store) {
+    let raws: Vec<Vec<u8>> = [400, 401, 400, 402].iter().map(|&n| raw(n, "ann@example.com", "Report", None)).collect();
+    let parsed: Vec<_> = raws.iter().map(|r| parse_message(r).unwrap()).collect();
+    let triaged: Vec<_> = parsed.iter().map(|m| triage(m, &TriageContext::new(["sam@northwind.example"]))).collect();
+    let batch = (0..raws.len())
+        .map(|i| {
+            let new = NewMessage {
+                account: "a",
+                mailbox: "INBOX",
+                uid: Some(400 + i as u32),
+                uidvalidity: Some(7),
+                raw: &raws[i],
+                parsed: &parsed[i],
+                thread_key: "t400",
+                triage: &triaged[i],
+            };
+            (new, vec![ev("ingested")])
+        })
+        .collect();
+    let inserted = store.insert_messages_audited(batch).await.unwrap();
+    assert!(matches!(inserted[..], [Inserted::New(_), Inserted::New(_), Inserted::Duplicate(_), Inserted::New(_)]), "{inserted:?}");
+    assert_eq!(inserted[2].id(), inserted[0].id(), "the copy inside the batch is the first one's row");
+    assert_eq!(store.message(inserted[0].id()).await.unwrap().uid, Some(402), "the copy moved it to its own UID");
+    let logged = store.audit_log(AuditFilter { text: Some("test ingested".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(logged.len(), 3, "a duplicate writes no entries");
+    let [m1, m2, m3] = [inserted[0].id(), inserted[1].id(), inserted[3].id()];
+    store.insert_draft(new_draft(m2, "earlier", RiskLevel::Routine, 10)).await.unwrap();
+    let ids = store
+        .insert_first_drafts_audited(vec![
+            (new_draft(m3, "three", RiskLevel::Routine, 10), vec![ev("drafted")]),
+            (new_draft(m2, "two", RiskLevel::Routine, 10), vec![ev("drafted")]),
+            (new_draft(m1, "one", RiskLevel::Review, 50), vec![ev("drafted")]),
+        ])
+        .await
+        .unwrap();
+    assert!(ids[0].is_some() && ids[1].is_none() && ids[2].is_some(), "{ids:?}");
+    assert_eq!(store.draft(ids[0].unwrap()).await.unwrap().body, "three");
+    assert_eq!(store.draft(ids[2].unwrap()).await.unwrap().message_row, m1);
+    assert_eq!(store.drafts_for_message(m2).await.unwrap().len(), 1, "the message that had a draft keeps only it");
+    let drafted = store.audit_log(AuditFilter { text: Some("test drafted".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(drafted.len(), 2);
+}
+
 async fn whole_contract(make: impl AsyncFn() -> Arc<dyn Store>) {
     messages_and_threads(make().await.as_ref()).await;
     drafts_review_and_outbox(make().await.as_ref()).await;
     autonomy_and_sync(make().await.as_ref()).await;
     concurrent_claims(make().await).await;
     leases_and_draft_jobs(make().await).await;
+    batches(make().await.as_ref()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
