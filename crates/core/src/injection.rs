@@ -86,8 +86,12 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 
 /// Words that may come before the verb of an instruction. Not "please": a
 /// polite request in an email is a person asking a person.
-static RULE_SET: LazyLock<regex::RegexSet> =
-    LazyLock::new(|| regex::RegexSet::new(RULES.iter().map(|r| r.regex.as_str())).expect("built-in injection rules compile as a set"));
+static RULE_SET: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+    regex::RegexSetBuilder::new(RULES.iter().map(|r| r.regex.as_str()))
+        .dfa_size_limit(crate::risk::DFA_CACHE)
+        .build()
+        .expect("built-in injection rules compile as a set")
+});
 
 const LEAD: &str = r"^\W*(?:(?:now|also|additionally|then|next|first|finally|just)[, ]+)*";
 
