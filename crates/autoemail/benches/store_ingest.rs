@@ -1,6 +1,7 @@
 //! SQLite against PostgreSQL: the whole ingest (parse, thread, triage, draft
 //! with the offline drafter, assess, route, store, audit) of the same real
-//! messages into each store, with one writer and with four at once.
+//! messages into each store: one message per transaction with one writer and
+//! with four at once, and in batches of 50 (as a sync or an import stores them).
 //!
 //!   AUTOEMAIL_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres \
 //!     cargo bench -p autoemail --bench store_ingest
@@ -17,6 +18,8 @@ use autoemail::{App, Config};
 use autoemail_store::PgStore;
 
 const MESSAGES: usize = 2_000;
+/// (writers, messages per transaction)
+const RUNS: [(usize, usize); 3] = [(1, 1), (4, 1), (1, 50)];
 
 fn corpus() -> Vec<Vec<u8>> {
     let data = std::env::var("AUTOEMAIL_DATA").map(PathBuf::from).unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
@@ -40,16 +43,18 @@ async fn app(dir: &Path, name: &str, store_section: &str) -> App {
     App::open(Config::load(&path).unwrap()).await.unwrap()
 }
 
-/// Messages per second over `writers` concurrent ingesters sharing the store.
-async fn ingest(app: &App, messages: &Arc<Vec<Vec<u8>>>, writers: usize) -> f64 {
+/// Messages per second over `writers` concurrent ingesters sharing the store,
+/// each storing `batch` messages per transaction.
+async fn ingest(app: &App, messages: &Arc<Vec<Vec<u8>>>, writers: usize, batch: usize) -> f64 {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..writers {
         let app = app.clone();
         let messages = messages.clone();
         tasks.push(tokio::spawn(async move {
-            for raw in messages.iter().skip(w).step_by(writers) {
-                app.ingest(raw, Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
+            let mine: Vec<&Vec<u8>> = messages.iter().skip(w).step_by(writers).collect();
+            for chunk in mine.chunks(batch) {
+                app.ingest_many(chunk.iter().map(|raw| (raw.as_slice(), Source { mailbox: "INBOX", uid: None, uidvalidity: None })).collect()).await.unwrap();
             }
         }));
     }
@@ -68,9 +73,9 @@ async fn main() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let mut rows = Vec::new();
-    for writers in [1, 4] {
-        let sqlite = app(tmp.path(), &format!("sqlite{writers}"), &format!("path = \"s{writers}.sqlite\"")).await;
-        rows.push(("SQLite (WAL, synchronous=FULL)", writers, ingest(&sqlite, &messages, writers).await));
+    for (writers, batch) in RUNS {
+        let sqlite = app(tmp.path(), &format!("sqlite{writers}-{batch}"), &format!("path = \"s{writers}-{batch}.sqlite\"")).await;
+        rows.push(("SQLite (WAL, synchronous=FULL)", writers, batch, ingest(&sqlite, &messages, writers, batch).await));
     }
     // A person with history: 400 replies of theirs in the store, which drafting reads for style.
     {
@@ -81,17 +86,17 @@ async fn main() {
             );
             with_history.ingest(raw.as_bytes(), Source { mailbox: "Sent", uid: None, uidvalidity: None }).await.unwrap();
         }
-        rows.push(("SQLite, with 400 sent replies to learn from", 1, ingest(&with_history, &messages, 1).await));
+        rows.push(("SQLite, with 400 sent replies to learn from", 1, 1, ingest(&with_history, &messages, 1, 1).await));
     }
     match std::env::var("AUTOEMAIL_BENCH_POSTGRES_URL").or_else(|_| std::env::var("AUTOEMAIL_TEST_POSTGRES_URL")) {
         Ok(url) => {
             let admin = PgStore::admin(&url).await.unwrap();
-            for writers in [1, 4] {
-                let db = format!("autoemail_bench_{}_{writers}", std::process::id());
+            for (writers, batch) in RUNS {
+                let db = format!("autoemail_bench_{}_{writers}_{batch}", std::process::id());
                 PgStore::create_database(&admin, &db).await.unwrap();
                 let db_url = format!("{}/{db}", url.rsplit_once('/').unwrap().0);
-                let pg = app(tmp.path(), &format!("pg{writers}"), &format!("url = \"{db_url}\"")).await;
-                rows.push(("PostgreSQL (local, default durability)", writers, ingest(&pg, &messages, writers).await));
+                let pg = app(tmp.path(), &format!("pg{writers}-{batch}"), &format!("url = \"{db_url}\"")).await;
+                rows.push(("PostgreSQL (local, default durability)", writers, batch, ingest(&pg, &messages, writers, batch).await));
                 drop(pg);
                 PgStore::drop_database(&admin, &db).await.unwrap();
             }
@@ -99,8 +104,8 @@ async fn main() {
         Err(_) => println!("PostgreSQL half skipped: set AUTOEMAIL_BENCH_POSTGRES_URL=postgres://user@host/db"),
     }
     println!("full ingest of {} real messages (SpamAssassin + Enron), offline drafter:", messages.len());
-    let base = rows[0].2;
-    for (store, writers, rate) in &rows {
-        println!("  {store:<40} {writers} writer(s): {rate:>7.0} messages/s  ({:.2}× SQLite with one writer)", rate / base);
+    let base = rows[0].3;
+    for (store, writers, batch, rate) in &rows {
+        println!("  {store:<40} {writers} writer(s), {batch:>2} per commit: {rate:>7.0} messages/s  ({:.2}× SQLite, one writer, one per commit)", rate / base);
     }
 }
