@@ -10,42 +10,14 @@
 //! Needs root (the messages are written straight into the Dovecot user's
 //! Maildir and handed to its mail user) and the corpus in ../shared/data.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{USER, corpus, dovecot_folder};
+
 const MESSAGES: usize = 10_000;
-const USER: &str = "mallory@example.test";
-
-fn corpus() -> Vec<Vec<u8>> {
-    let data = std::env::var("AUTOEMAIL_DATA").map(PathBuf::from).unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let mut out = Vec::new();
-    for sub in ["spamassassin/easy-ham-1", "spamassassin/hard-ham-1", "spamassassin/spam-1", "enron_berkeley"] {
-        let Ok(dir) = std::fs::read_dir(data.join(sub)) else { continue };
-        let mut paths: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_none_or(|e| e != "cats")).collect();
-        paths.sort();
-        out.extend(
-            paths.into_iter().filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("LICENSE"))).filter_map(|p| std::fs::read(p).ok()),
-        );
-    }
-    out
-}
-
-/// The message with its own Message-ID, so that copies are distinct messages.
-fn with_message_id(raw: &[u8], n: usize) -> Vec<u8> {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\n\n").or_else(|| text.split_once("\r\n\r\n")).unwrap_or((&text, ""));
-    let mut out = format!("Message-ID: <bench-{n}@bench.example>\n");
-    for line in head.lines() {
-        if !line.to_ascii_lowercase().starts_with("message-id:") {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out.push('\n');
-    out.push_str(body);
-    out.into_bytes()
-}
 
 fn run(cmd: &mut Command) -> Duration {
     let started = Instant::now();
@@ -69,26 +41,8 @@ fn main() {
         return;
     }
     let (host, port) = imap.rsplit_once(':').expect("HOST:PORT");
-    let peers = Path::new(&conf).parent().expect("the Dovecot config's folder");
     let folder = format!("Bench{}", std::process::id());
-
-    // The folder, written straight into the user's Maildir (Maildir++: ".Name").
-    let maildir = peers.join("mail").join(USER).join(format!(".{folder}"));
-    for sub in ["cur", "new", "tmp"] {
-        std::fs::create_dir_all(maildir.join(sub)).unwrap();
-    }
-    let mut bytes = 0usize;
-    for n in 0..MESSAGES {
-        let raw = with_message_id(&corpus[n % corpus.len()], n);
-        bytes += raw.len();
-        std::fs::write(maildir.join("cur").join(format!("1795000000.bench{n}.host,S={}:2,S", raw.len())), &raw).unwrap();
-    }
-    let chown = Command::new("chown").args(["-R", "vmail:vmail"]).arg(peers.join("mail").join(USER)).status();
-    assert!(chown.is_ok_and(|s| s.success()), "chown to the mail user failed (run as root)");
-    let index = Command::new("doveadm").args(["-c", &conf, "index", "-u", USER, &folder]).output();
-    if !index.is_ok_and(|o| o.status.success()) {
-        println!("note: doveadm index failed; the first client pays for indexing");
-    }
+    let (maildir, bytes) = dovecot_folder(&conf, &folder, &corpus, 0, MESSAGES);
 
     let tmp = tempfile::tempdir().unwrap();
     let mbsync_conf = tmp.path().join("mbsyncrc");
@@ -104,7 +58,6 @@ Channel bench\nFar :far:\nNear :near:\nPatterns {folder}\nCreate Near\nSync Pull
         ),
     )
     .unwrap();
-    autoemail::config::write_private(&tmp.path().join("pw"), "secret\n").unwrap();
 
     let mbsync = |round: usize| {
         let _ = std::fs::remove_dir_all(&mbsync_local);
@@ -116,17 +69,7 @@ Channel bench\nFar :far:\nNear :near:\nPatterns {folder}\nCreate Near\nSync Pull
         d
     };
     let autoemail = |round: usize| {
-        let dir = tmp.path().join(format!("ae{round}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("config.toml");
-        autoemail::config::write_private(
-            &config,
-            &format!(
-                "[account]\nname = \"bench\"\naddress = \"{USER}\"\n\n[imap]\nhost = \"{host}\"\nport = {port}\nsecurity = \"none\"\nusername = \"{USER}\"\npassword_file = \"../pw\"\nmailbox = \"{folder}\"\n\n\
-[smtp]\nhost = \"127.0.0.1\"\nport = 1\nsecurity = \"none\"\n\n[store]\npath = \"s.sqlite\"\n\n[web]\nenabled = false\n"
-            ),
-        )
-        .unwrap();
+        let config = common::account_config(&tmp.path().join(format!("ae{round}")), &imap, &folder);
         run(Command::new(env!("CARGO_BIN_EXE_autoemail")).arg("--config").arg(&config).args(["run", "--once"]))
     };
 
