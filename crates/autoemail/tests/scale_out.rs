@@ -30,13 +30,14 @@ impl Drop for Worker {
     }
 }
 
-fn start_worker(dir: &Path, name: &str) -> Worker {
+fn start_worker(dir: &Path, name: &str, web: bool) -> Worker {
     let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
     Worker(
         Command::new(env!("CARGO_BIN_EXE_autoemail"))
             .args(["worker", "--accounts"])
             .arg(dir.join("accounts"))
             .args(["--id", name, "--sync-interval", "1", "--lease", "8"])
+            .args(web.then_some("--web"))
             .env("AUTOEMAIL_LOG", "autoemail=info,warn")
             .stdout(Stdio::null())
             .stderr(log)
@@ -117,21 +118,24 @@ async fn three_workers_fifty_accounts_one_killed() {
     let accounts_dir = dir.path().join("accounts");
     std::fs::create_dir_all(&accounts_dir).unwrap();
     autoemail::config::write_private(&accounts_dir.join("pw"), "secret\n").unwrap();
+    // One worker also serves the review UI of every account, on the first config's [web] address.
+    let ui_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     for i in 0..ACCOUNTS {
         let name = account(i);
+        let bind = if i == 0 { format!("bind = \"127.0.0.1:{ui_port}\"\n") } else { String::new() };
         autoemail::config::write_private(
             &accounts_dir.join(format!("{name}.toml")),
             &format!(
                 "[account]\nname = \"{name}\"\naddress = \"{name}@example.test\"\n\n\
 [imap]\nhost = \"{ih}\"\nport = {ip}\nsecurity = \"none\"\npassword_file = \"pw\"\ntimeout_seconds = 10\n\n\
 [smtp]\nhost = \"{sh}\"\nport = {sp}\nsecurity = \"none\"\n\n[store]\nurl = \"{url}\"\n\n\
-[outbox]\nhold_seconds = 0\nreconcile_grace_seconds = 3\n\n[policy]\ndefault = \"review\"\n\n[web]\nenabled = false\n"
+[outbox]\nhold_seconds = 0\nreconcile_grace_seconds = 3\n\n[policy]\ndefault = \"review\"\n\n[web]\nenabled = false\nundo_seconds = 1\n{bind}"
             ),
         )
         .unwrap();
     }
 
-    let mut workers: Vec<Option<Worker>> = (1..=3).map(|n| Some(start_worker(dir.path(), &format!("w{n}")))).collect();
+    let mut workers: Vec<Option<Worker>> = (1..=3).map(|n| Some(start_worker(dir.path(), &format!("w{n}"), n == 3))).collect();
     let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.unwrap());
 
     // 2,000 messages through Postfix, four senders at once.
@@ -187,8 +191,29 @@ Hi,\r\n\r\nThank you so much for the samples, they arrived today and look great.
     assert_eq!(drafts(store.as_ref()).await, total, "no draft beyond one per message");
 
     // Approve 500 replies; restart the killed worker and kill another while they send.
-    workers[0] = Some(start_worker(dir.path(), "w1b"));
-    for (name, draft, _) in &to_approve {
+    workers[0] = Some(start_worker(dir.path(), "w1b", false));
+    // The worker's review UI shows every account's drafts, and its approvals go out like the others.
+    let ui = format!("http://127.0.0.1:{ui_port}");
+    let http = reqwest::Client::new();
+    let session = http.get(format!("{ui}/api/session")).send().await.expect("the worker serves the review UI");
+    let cookie = session.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("autoemail_session=")).unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let csrf = session.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let queue: serde_json::Value = http.get(format!("{ui}/api/queue")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    let refs: Vec<&str> = queue["drafts"].as_array().unwrap().iter().filter_map(|d| d["ref"].as_str()).collect();
+    assert_eq!(refs.len() as i64, total, "the UI lists every pending draft");
+    let shown: std::collections::HashSet<&str> = refs.iter().filter_map(|r| r.rsplit_once('/').map(|(a, _)| a)).collect();
+    assert_eq!(shown.len(), ACCOUNTS, "the UI shows every account's drafts");
+    let (ui_name, ui_draft, _) = &to_approve[0];
+    let approved_in_ui = http
+        .post(format!("{ui}/api/drafts/{ui_name}/{ui_draft}/approve"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved_in_ui.status(), 200, "{}", approved_in_ui.text().await.unwrap_or_default());
+    for (name, draft, _) in &to_approve[1..] {
         apps[name].approve(*draft, "tester", None).await.unwrap();
     }
     let approved = to_approve.len();
