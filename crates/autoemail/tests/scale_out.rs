@@ -205,13 +205,8 @@ Hi,\r\n\r\nThank you so much for the samples, they arrived today and look great.
     let shown: std::collections::HashSet<&str> = refs.iter().filter_map(|r| r.rsplit_once('/').map(|(a, _)| a)).collect();
     assert_eq!(shown.len(), ACCOUNTS, "the UI shows every account's drafts");
     let (ui_name, ui_draft, _) = &to_approve[0];
-    let approved_in_ui = http
-        .post(format!("{ui}/api/drafts/{ui_name}/{ui_draft}/approve"))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .send()
-        .await
-        .unwrap();
+    let approved_in_ui =
+        http.post(format!("{ui}/api/drafts/{ui_name}/{ui_draft}/approve")).header("cookie", &cookie).header("x-csrf-token", &csrf).send().await.unwrap();
     assert_eq!(approved_in_ui.status(), 200, "{}", approved_in_ui.text().await.unwrap_or_default());
     for (name, draft, _) in &to_approve[1..] {
         apps[name].approve(*draft, "tester", None).await.unwrap();
