@@ -67,7 +67,7 @@ async fn main() {
             sent_at.insert(subject, Instant::now());
             next += 1;
         }
-        for item in store.queue().await.unwrap() {
+        for item in store.queue(None).await.unwrap() {
             if let Some(t) = sent_at.remove(&item.subject) {
                 latencies.push(t.elapsed().as_secs_f64());
             }

@@ -294,7 +294,7 @@ async fn real_main() -> anyhow::Result<()> {
         }
         Command::Import { path } => import_cmd(&app, &path).await?,
         Command::Queue { json } => {
-            let queue = app.store.queue().await?;
+            let queue = app.store.queue(Some(app.account())).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&queue)?);
             } else {
@@ -474,7 +474,7 @@ async fn demo_cmd(dir: &Path, fresh: bool, serve: bool, actor: &str) -> anyhow::
     let stats = app.store.message_stats(Some(app.account())).await?;
     let cats: Vec<String> = stats.by_category.iter().map(|(c, n)| format!("{c} {n}")).collect();
     println!("Triage: {}\n", cats.join(", "));
-    print_queue(&app.store.queue().await?);
+    print_queue(&app.store.queue(Some(app.account())).await?);
     let cfg = s.config_path.display();
     println!("\nReview the drafts (every command takes --config {cfg}, or export AUTOEMAIL_CONFIG={cfg}):");
     println!("  autoemail --config {cfg} show ID        the message, the draft and why it waits");

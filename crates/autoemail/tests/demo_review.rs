@@ -19,7 +19,7 @@ async fn demo_inbox_review_and_send() {
     let (_, again) = demo::prepare(tmp.path(), false).await.unwrap();
     assert_eq!(again.new, 0);
 
-    let queue = app.store.queue().await.unwrap();
+    let queue = app.store.queue(None).await.unwrap();
     let subjects: Vec<&str> = queue.iter().map(|q| q.subject.as_str()).collect();
     for never in [
         "CONGRATULATIONS!!! YOU HAVE BEEN SELECTED",

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use autoemail::{App, Config};
 
-const MESSAGES: usize = 400;
+const MESSAGES: usize = 1_000;
 
 fn random_ms(min: u64, max: u64) -> u64 {
     let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
@@ -38,7 +38,7 @@ async fn killed_imports_leave_a_consistent_store() {
     let mut killed = 0;
     for _ in 0..5 {
         let mut child = import().spawn().unwrap();
-        tokio::time::sleep(Duration::from_millis(random_ms(40, 700))).await;
+        tokio::time::sleep(Duration::from_millis(random_ms(30, 600))).await;
         let _ = child.kill();
         killed += usize::from(!child.wait().unwrap().success());
     }
@@ -49,7 +49,7 @@ async fn killed_imports_leave_a_consistent_store() {
     let stats = app.store.message_stats(None).await.unwrap();
     assert_eq!(stats.messages, MESSAGES as i64, "stored once each, none lost");
     assert_eq!(stats.needs_reply, MESSAGES as i64);
-    let queue = app.store.queue().await.unwrap();
+    let queue = app.store.queue(None).await.unwrap();
     assert_eq!(queue.len(), MESSAGES, "one pending draft per message");
     let mut rows: Vec<i64> = queue.iter().map(|q| q.draft.message_row).collect();
     rows.sort_unstable();

@@ -99,7 +99,7 @@ async fn a_thread_answered_elsewhere_leaves_the_queue() {
     let reply = b"From: Sam <sam@northwind.example>\r\nTo: Dana <dana@example.org>\r\nSubject: Re: Lunch\r\nMessage-ID: <phone-1@northwind.example>\r\nIn-Reply-To: <lunch@example.org>\r\n\r\nSure!\r\n";
     app.ingest(reply, Source { mailbox: "Sent", uid: Some(1), uidvalidity: Some(1) }).await.unwrap();
     assert_eq!(app.store.draft(d).await.unwrap().state, DraftState::Obsolete);
-    assert!(app.store.queue().await.unwrap().is_empty());
+    assert!(app.store.queue(None).await.unwrap().is_empty());
     let log = app.store.audit_log(AuditFilter::default()).await.unwrap();
     assert!(log.iter().any(|e| e.action == "obsolete" && e.reason.contains("answered this elsewhere")));
 }

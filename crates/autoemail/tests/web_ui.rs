@@ -6,6 +6,7 @@
 
 mod web;
 
+use autoemail::pipeline::Source;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use web::{seeded, sent_for_draft};
@@ -319,4 +320,35 @@ async fn a_postgres_store_wakes_the_page_when_another_process_stores_mail() {
     server.task.abort();
     drop(other);
     let _ = PgStore::drop_database(&admin, &db).await;
+}
+
+/// A long queue: the page lists the most urgent 200 and says how many more
+/// wait; the API still returns every one.
+#[tokio::test]
+async fn a_long_queue_lists_the_most_urgent_page() {
+    let s = seeded(20, "").await;
+    let before = s.app.store.queue(None).await.unwrap().len();
+    let extra = 230;
+    let batch: Vec<Vec<u8>> = (0..extra)
+        .map(|n| {
+            format!(
+                "From: Client {n} <client{n}@example.com>\r\nTo: Sam Carter <sam@northwind.example>\r\nSubject: Order {n}\r\nMessage-ID: <order-{n}@example.com>\r\n\
+Date: Mon, 23 Nov 2026 08:00:00 +0000\r\n\r\nHi Sam, could you confirm the delivery date for order {n}?\r\n"
+            )
+            .into_bytes()
+        })
+        .collect();
+    s.app.ingest_many(batch.iter().map(|r| (r.as_slice(), Source { mailbox: "INBOX", uid: None, uidvalidity: None })).collect()).await.unwrap();
+    let total = s.app.store.queue(None).await.unwrap().len();
+    assert_eq!(total, before + extra, "every order was drafted");
+
+    let b = Browser::open(&s.server.url()).await;
+    assert_eq!(b.json("/api/queue").await["drafts"].as_array().unwrap().len(), total, "the API lists them all");
+    let html = b.get("/").send().await.unwrap().text().await.unwrap();
+    let listed = html.matches("<div class=\"item").count();
+    let groups = html.matches("<div class=\"item group").count();
+    assert_eq!(listed - groups, 200, "the page lists a page of drafts");
+    let grouped: usize = html.split("<span class=\"from\">").skip(1).filter_map(|s| s.split(" similar replies").next()?.parse::<usize>().ok()).sum();
+    let more = total - grouped - 200;
+    assert!(html.contains(&format!("and {more} less urgent drafts")), "the page says how many more wait ({more})");
 }

@@ -83,8 +83,8 @@ pub trait Store: Send + Sync {
     async fn insert_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<i64>;
     async fn draft(&self, id: i64) -> Result<StoredDraft>;
     async fn drafts_for_message(&self, message_row: i64) -> Result<Vec<StoredDraft>>;
-    /// Pending drafts, most urgent first.
-    async fn queue(&self) -> Result<Vec<QueueItem>>;
+    /// Pending drafts of one account (None: of every account in the store), most urgent first.
+    async fn queue(&self, account: Option<&str>) -> Result<Vec<QueueItem>>;
     /// Approve atomically: pending → approved, the outbox row and the audit entry, or nothing.
     async fn approve(&self, draft_id: i64, body: &str, outbox: NewOutboxEntry, audit: AuditEvent) -> Result<i64>;
     /// Move a draft between states when it is in `from`, with its audit entry.

@@ -463,13 +463,14 @@ impl Store for PgStore {
         rows.iter().map(draft_from_row).collect()
     }
 
-    async fn queue(&self) -> Result<Vec<QueueItem>> {
+    async fn queue(&self, account: Option<&str>) -> Result<Vec<QueueItem>> {
         let rows = sqlx::query(
             "SELECT d.*, m.account AS m_account, m.from_email AS m_from_email, m.from_name AS m_from_name, m.subject AS m_subject, m.date AS m_date, m.received_at AS m_received_at
              FROM drafts d JOIN messages m ON m.id = d.message_row
-             WHERE d.state IN ('pending', 'failed')
+             WHERE d.state IN ('pending', 'failed') AND ($1::text IS NULL OR m.account = $1)
              ORDER BY d.priority DESC, COALESCE(m.date, m.received_at) ASC, d.id ASC",
         )
+        .bind(account)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

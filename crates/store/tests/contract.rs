@@ -132,9 +132,15 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     assert_eq!(store.draft(low).await.unwrap().state, DraftState::Obsolete, "a newer version supersedes the pending one");
     assert_eq!(store.draft(v2).await.unwrap().version, 2);
     let high = store.insert_draft(new_draft(m2, "urgent", RiskLevel::High, 90)).await.unwrap();
-    let queue = store.queue().await.unwrap();
-    assert_eq!(queue.iter().map(|q| q.draft.id).collect::<Vec<_>>(), vec![high, v2], "most urgent first");
+    let elsewhere = insert(store, "b", 12, "dee@example.com", "t12").await;
+    let other = store.insert_draft(new_draft(elsewhere, "another account's", RiskLevel::High, 99)).await.unwrap();
+    let queue = store.queue(Some("a")).await.unwrap();
+    assert_eq!(queue.iter().map(|q| q.draft.id).collect::<Vec<_>>(), vec![high, v2], "most urgent first, this account's only");
     assert_eq!(queue[0].account, "a");
+    let everyone = store.queue(None).await.unwrap();
+    assert_eq!(everyone.iter().map(|q| q.draft.id).collect::<Vec<_>>(), vec![other, high, v2], "the whole store");
+    assert_eq!(everyone[0].account, "b");
+    store.transition(other, DraftState::Pending, DraftState::Rejected, Some("test"), ev("rejected")).await.unwrap();
     assert_eq!(store.drafts_for_message(m1).await.unwrap().len(), 2);
 
     // Approval is all or nothing, and only once.

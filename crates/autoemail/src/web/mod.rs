@@ -17,6 +17,7 @@ mod pages;
 pub mod security;
 pub mod view;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -223,17 +224,39 @@ impl Shared {
         self.apps.iter().map(|a| a.account().to_string()).collect()
     }
 
+    /// The served accounts grouped by the store they share (a worker's
+    /// accounts all share one): each store is asked once, not once per account.
+    fn by_store(&self) -> Vec<(&Arc<dyn autoemail_store::Store>, Vec<&App>)> {
+        let mut groups: Vec<(&Arc<dyn autoemail_store::Store>, Vec<&App>)> = Vec::new();
+        for app in &self.apps {
+            match groups.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &app.store)) {
+                Some((_, apps)) => apps.push(app),
+                None => groups.push((&app.store, vec![app])),
+            }
+        }
+        groups
+    }
+
     /// Pending and failed drafts of every account, snoozed ones left out, most urgent first.
     pub async fn queue_rows(&self) -> WebResult<Vec<view::QueueRow>> {
         let now = crate::now();
         let mut rows = Vec::new();
-        for app in &self.apps {
-            let importance = app.store.answered_counts(app.account()).await?;
-            for item in app.store.queue().await? {
-                if item.account != app.account() || item.draft.snoozed_until.is_some_and(|t| t > now) {
+        for (store, apps) in self.by_store() {
+            let items = match apps.as_slice() {
+                [one] => store.queue(Some(one.account())).await?,
+                _ => store.queue(None).await?,
+            };
+            let mut importance = HashMap::new();
+            for app in &apps {
+                importance.insert(app.account(), store.answered_counts(app.account()).await?);
+            }
+            for item in items {
+                // A shared store may hold accounts this UI does not serve.
+                let Some(counts) = importance.get(item.account.as_str()) else { continue };
+                if item.draft.snoozed_until.is_some_and(|t| t > now) {
                     continue;
                 }
-                rows.push(view::QueueRow::from_item(&item, &importance, now));
+                rows.push(view::QueueRow::from_item(&item, counts, now));
             }
         }
         view::sort_queue(&mut rows);
@@ -244,12 +267,13 @@ impl Shared {
     pub async fn held(&self) -> WebResult<Vec<HeldReply>> {
         let now = crate::now();
         let mut out = Vec::new();
-        for app in &self.apps {
-            for o in app.store.outbox_by_state(OutboxState::Queued).await? {
-                if o.account != app.account() || o.not_before <= now - 5 {
+        for (store, apps) in self.by_store() {
+            for o in store.outbox_by_state(OutboxState::Queued).await? {
+                let Some(app) = apps.iter().find(|a| a.account() == o.account) else { continue };
+                if o.not_before <= now - 5 {
                     continue;
                 }
-                let subject = app.store.message(o.original_row).await.map(|m| m.subject).unwrap_or_default();
+                let subject = store.message(o.original_row).await.map(|m| m.subject).unwrap_or_default();
                 out.push(HeldReply {
                     reference: view::draft_ref(app.account(), o.draft_id),
                     account: app.account().to_string(),

@@ -72,7 +72,13 @@ struct QueueList {
     total: usize,
     high: usize,
     hidden_by_filter: usize,
+    /// Less urgent drafts left off the page.
+    more: usize,
 }
+
+/// Drafts listed on the page at most: a person works from the top, and a
+/// page of 50,000 rows would be slow to load and useless to scroll.
+const PAGE_ROWS: usize = 200;
 
 struct GroupSummary {
     refs: String,
@@ -101,9 +107,11 @@ async fn queue_list(shared: &Shared, filter: &QueueFilter) -> WebResult<QueueLis
     let rows: Vec<QueueRow> = all.iter().filter(|r| filter.keeps(r)).cloned().collect();
     let hidden_by_filter = total - rows.len();
     let high = rows.iter().filter(|r| r.level == "high").count();
-    let (groups, single) = view::group_routine(&rows);
+    let (groups, mut single) = view::group_routine(&rows);
     let groups = groups.into_iter().map(group_summary).collect();
-    Ok(QueueList { rows: single, groups, held: shared.held().await?, total, high, hidden_by_filter })
+    let more = single.len().saturating_sub(PAGE_ROWS);
+    single.truncate(PAGE_ROWS);
+    Ok(QueueList { rows: single, groups, held: shared.held().await?, total, high, hidden_by_filter, more })
 }
 
 fn group_summary(g: Group) -> GroupSummary {
