@@ -5,7 +5,7 @@
 //! Reads the public corpus (AUTOEMAIL_DATA, default ../shared/data: SpamAssassin
 //! and the Enron set) into memory, then times, over the same messages:
 //! 1. parsing alone (the baseline every other step is measured against);
-//! 2. parse + triage + intent + message risk (with injection and request detection);
+//! 2. parse + thread key + triage + intent + message risk (with injection and request detection);
 //! 3. draft risk on a typical reply.
 //!
 //! Prints the median of 5 runs of each, and what that means for a mailbox.
@@ -74,10 +74,11 @@ fn main() {
     let full = median_rate(5, n, || {
         for raw in &corpus {
             if let Ok(msg) = parse_message(raw) {
+                let key = autoemail_core::thread::thread_key(&msg, |_| None);
                 let t = triage(&msg, &ctx);
                 let intent = autoemail_core::intent::classify(&msg);
                 let a = combine(assess_message(&msg, &AssessContext { known_sender: true, thread_len: 1 }));
-                std::hint::black_box((t, intent, a));
+                std::hint::black_box((key, t, intent, a));
             }
         }
     });
@@ -116,7 +117,7 @@ fn main() {
         }
     });
     println!("parse only (baseline):                  {parse:>9.0} messages/s");
-    println!("parse + triage + intent + message risk: {full:>9.0} messages/s  ({:.0}% of the parse-only rate)", 100.0 * full / parse);
+    println!("parse + thread + triage + intent + risk: {full:>8.0} messages/s  ({:.0}% of the parse-only rate)", 100.0 * full / parse);
     println!("draft risk (typical 4-sentence reply):  {drafts:>9.0} drafts/s");
     println!(
         "meaning: a 100,000-message mailbox is assessed in {:.0} s on one core; a busy inbox of 1,000 messages a day needs {:.2} s of it",
