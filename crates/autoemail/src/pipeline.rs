@@ -153,19 +153,20 @@ impl App {
     /// First drafts of a batch's new messages that need a reply.
     async fn draft_batch(&self, parsed: &[std::result::Result<Parsed, String>], outcomes: &mut [IngestOutcome]) -> Result<()> {
         let mut ready: Vec<(usize, ReadyDraft)> = Vec::new();
-        let mut since: Option<std::time::Instant> = None;
+        // When drafting of the unstored drafts began: a draft that alone took
+        // longer than DRAFT_FLUSH is stored at once, not after the next one.
+        let mut since = std::time::Instant::now();
         for (i, p) in parsed.iter().enumerate() {
             let (Ok(p), IngestOutcome::Stored { message_row, needs_reply: true, .. }) = (p, &outcomes[i]) else { continue };
+            if ready.is_empty() {
+                since = std::time::Instant::now();
+            }
             match self.prepare_draft(*message_row, &p.msg, None).await? {
                 Prepared::Done(id) => set_draft(&mut outcomes[i], id),
-                Prepared::Ready(r) => {
-                    ready.push((i, *r));
-                    since.get_or_insert_with(std::time::Instant::now);
-                }
+                Prepared::Ready(r) => ready.push((i, *r)),
             }
-            if since.is_some_and(|t| t.elapsed() >= DRAFT_FLUSH) {
+            if !ready.is_empty() && since.elapsed() >= DRAFT_FLUSH {
                 self.flush_drafts(std::mem::take(&mut ready), outcomes).await?;
-                since = None;
             }
         }
         self.flush_drafts(ready, outcomes).await

@@ -136,3 +136,44 @@ async fn doctor_says_what_is_wrong() {
     assert!(ok, "{said}");
     assert!(said.contains("All checks passed"), "{said}");
 }
+
+/// A slow model: in a sync batch each draft reaches the queue as soon as it is
+/// written, not when the next one (or the whole batch) is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_model_s_drafts_reach_the_queue_one_by_one() {
+    let server = MockServer::start().await;
+    let slow = std::time::Duration::from_millis(600);
+    Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(SlowDrafts(slow)).mount(&server).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let app = open(tmp.path(), &server.uri()).await;
+    let raws: Vec<Vec<u8>> = (0..3)
+        .map(|n| {
+            format!(
+                "From: Client {n} <client{n}@example.com>\r\nTo: Sam Carter <sam@northwind.example>\r\nSubject: Order {n}\r\nMessage-ID: <slow-{n}@example.com>\r\n\r\nCould you confirm order {n}?\r\n"
+            )
+            .into_bytes()
+        })
+        .collect();
+    let batch = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.ingest_many(raws.iter().map(|r| (r.as_slice(), Source { mailbox: "INBOX", uid: None, uidvalidity: None })).collect()).await.unwrap()
+        })
+    };
+    // Watch the queue while the batch is drafted: it must hold one draft while the second is being written.
+    let mut seen = Vec::new();
+    while !batch.is_finished() {
+        seen.push(app.store.queue(None).await.unwrap().len());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let outcomes = batch.await.unwrap();
+    assert!(outcomes.iter().all(|o| matches!(o, IngestOutcome::Stored { draft: Some(_), .. })), "{outcomes:?}");
+    assert!(seen.contains(&1) && seen.contains(&2), "drafts were stored together, not one by one: queue sizes seen {seen:?}");
+}
+
+struct SlowDrafts(std::time::Duration);
+impl Respond for SlowDrafts {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        Drafts.respond(req).set_delay(self.0)
+    }
+}
