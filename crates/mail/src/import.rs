@@ -42,16 +42,18 @@ pub fn open(path: &Path) -> std::io::Result<ImportSource> {
         let items = files.into_iter().map(|f| Item { origin: f.display().to_string(), bytes: std::fs::read(&f) });
         return Ok(ImportSource { kind, len, items: Box::new(items) });
     }
-    let bytes = std::fs::read(path)?;
-    let messages = split_mbox(&bytes);
-    if messages.len() > 1 {
-        let origin = path.display().to_string();
-        let len = messages.len();
-        let items: Vec<Item> = messages.into_iter().enumerate().map(|(i, m)| Item { origin: format!("{origin}#{}", i + 1), bytes: Ok(m) }).collect();
-        return Ok(ImportSource { kind: SourceKind::Mbox, len, items: Box::new(items.into_iter()) });
+    let mut file = std::io::BufReader::new(std::fs::File::open(path)?);
+    if !std::io::BufRead::fill_buf(&mut file)?.starts_with(b"From ") {
+        let item = Item { origin: path.display().to_string(), bytes: std::fs::read(path) };
+        return Ok(ImportSource { kind: SourceKind::SingleFile, len: 1, items: Box::new(std::iter::once(item)) });
     }
-    let item = Item { origin: path.display().to_string(), bytes: Ok(bytes) };
-    Ok(ImportSource { kind: SourceKind::SingleFile, len: 1, items: Box::new(std::iter::once(item)) })
+    // An mail export can be larger than memory: count first (for the progress
+    // bar), then read one message at a time.
+    let len = count_mbox_messages(&mut file)?;
+    let origin = path.display().to_string();
+    let reader = MboxReader::new(std::io::BufReader::new(std::fs::File::open(path)?));
+    let items = reader.enumerate().map(move |(i, bytes)| Item { origin: format!("{origin}#{}", i + 1), bytes });
+    Ok(ImportSource { kind: SourceKind::Mbox, len, items: Box::new(items) })
 }
 
 fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -82,33 +84,91 @@ pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
     if !bytes.starts_with(b"From ") {
         return vec![bytes.to_vec()];
     }
-    let mut messages = Vec::new();
-    let mut current: Vec<u8> = Vec::new();
-    let mut prev_blank = true;
-    let mut started = false;
-    for line in bytes.split_inclusive(|&b| b == b'\n') {
-        if line.starts_with(b"From ") && prev_blank {
-            if started {
-                messages.push(std::mem::take(&mut current));
-            }
-            started = true;
-            prev_blank = false;
-            continue;
+    // Reading from memory cannot fail.
+    MboxReader::new(bytes).filter_map(Result::ok).collect()
+}
+
+/// Does this line start a message: a `From ` line at the start or after a blank line.
+fn separates(line: &[u8], prev_blank: bool) -> bool {
+    prev_blank && line.starts_with(b"From ")
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line == b"\n" || line == b"\r\n"
+}
+
+/// How many messages an mbox holds, read as a stream.
+pub fn count_mbox_messages(reader: &mut impl std::io::BufRead) -> std::io::Result<usize> {
+    let (mut count, mut prev_blank, mut line) = (0, true, Vec::new());
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(count);
         }
-        let unquoted = if line.starts_with(b">") && line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ".iter()) { &line[1..] } else { line };
-        current.extend_from_slice(unquoted);
-        prev_blank = line == b"\n" || line == b"\r\n";
+        count += usize::from(separates(&line, prev_blank));
+        prev_blank = is_blank(&line);
     }
-    if started {
-        messages.push(current);
+}
+
+/// The messages of an mbox (which must start with a `From ` line), read one at
+/// a time, with `>From ` quoting undone. A read error ends the sequence.
+pub struct MboxReader<R> {
+    reader: R,
+    current: Vec<u8>,
+    prev_blank: bool,
+    started: bool,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> MboxReader<R> {
+    pub fn new(reader: R) -> Self {
+        MboxReader { reader, current: Vec::new(), prev_blank: true, started: false, done: false }
     }
-    // The blank line before a separator belongs to the mbox format, not the message.
-    for m in &mut messages {
+
+    fn take_message(&mut self) -> Vec<u8> {
+        let mut m = std::mem::take(&mut self.current);
+        // The blank line before a separator belongs to the mbox format, not the message.
         if m.ends_with(b"\n\n") {
             m.pop();
         }
+        m
     }
-    messages
+}
+
+impl<R: std::io::BufRead> Iterator for MboxReader<R> {
+    type Item = std::io::Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match self.reader.read_until(b'\n', &mut line) {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Ok(0) => {
+                    self.done = true;
+                    return self.started.then(|| Ok(self.take_message()));
+                }
+                Ok(_) => {}
+            }
+            if separates(&line, self.prev_blank) {
+                self.prev_blank = false;
+                if self.started {
+                    return Some(Ok(self.take_message()));
+                }
+                self.started = true;
+                continue;
+            }
+            let unquoted = if line.starts_with(b">") && line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ".iter()) { &line[1..] } else { &line[..] };
+            self.current.extend_from_slice(unquoted);
+            self.prev_blank = is_blank(&line);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +182,33 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0], b"Subject: one\n\nFrom here\n");
         assert_eq!(parts[1], b"Subject: two\n\nbody\n");
+    }
+
+    #[test]
+    fn streamed_mbox_matches_and_counts() {
+        let mbox = b"From a@x Mon Jan 1 00:00:00 2024\r\nSubject: one\r\n\r\n>From the start\r\n\r\nFrom b@x Mon Jan 1 00:00:00 2024\nSubject: two\n\n>>From quoted twice\n";
+        let mut reader = &mbox[..];
+        assert_eq!(count_mbox_messages(&mut reader).unwrap(), 2);
+        let parts: Vec<Vec<u8>> = MboxReader::new(&mbox[..]).map(Result::unwrap).collect();
+        assert_eq!(parts, vec![b"Subject: one\r\n\r\nFrom the start\r\n\r\n".to_vec(), b"Subject: two\n\n>From quoted twice\n".to_vec()]);
+        assert_eq!(parts, split_mbox(mbox));
+    }
+
+    #[test]
+    fn an_mbox_file_is_read_as_a_stream() {
+        let dir = std::env::temp_dir().join(format!("autoemail-mbox-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("one.mbox");
+        std::fs::write(&path, b"From a@x date\nSubject: only\n\nhi\n").unwrap();
+        let source = open(&path).unwrap();
+        assert_eq!((source.kind, source.len), (SourceKind::Mbox, 1), "one message with its From line is an mbox, not a file with a bad first line");
+        let items: Vec<Item> = source.collect();
+        assert_eq!(items[0].origin, format!("{}#1", path.display()));
+        assert_eq!(items[0].bytes.as_ref().unwrap(), b"Subject: only\n\nhi\n");
+        std::fs::write(&path, b"Subject: plain\n\nhi\n").unwrap();
+        let source = open(&path).unwrap();
+        assert_eq!((source.kind, source.len), (SourceKind::SingleFile, 1));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
