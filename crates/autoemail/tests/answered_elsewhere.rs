@@ -10,19 +10,12 @@ use autoemail_mail::imap::ImapClient;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answered_on_the_server_leaves_the_queue() {
-    let Some(((imap_host, imap_port), (smtp_host, smtp_port))) = common::peers() else { return };
+    let Some((imap, smtp)) = common::peers() else { return };
+    let ((imap_host, imap_port), (smtp_host, smtp_port)) = (imap.clone(), smtp.clone());
     autoemail_mail::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[account]\nname = \"alice\"\naddress = \"alice@example.test\"\n\n[imap]\nhost = \"{imap_host}\"\nport = {imap_port}\nsecurity = \"none\"\n\
-username = \"alice@example.test\"\npassword_env = \"AE_TEST_IMAP_PASSWORD\"\n\n[smtp]\nhost = \"{smtp_host}\"\nport = {smtp_port}\nsecurity = \"none\"\n\n[store]\npath = \"s.sqlite\"\n"
-        ),
-    )
-    .unwrap();
-    let nonce = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+    let config = common::alice_config(tmp.path(), &imap, &smtp, "", "");
+    let nonce = common::nonce();
     let subject = format!("Answered elsewhere {nonce}");
     let id = format!("elsewhere-{nonce}@example.test");
     let raw = format!("From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\r\nLunch tomorrow?\r\n");

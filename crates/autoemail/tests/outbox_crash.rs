@@ -26,20 +26,12 @@ fn random_ms(max: u64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_reply_is_delivered_exactly_once_through_kill_9() {
-    let Some(((imap_host, imap_port), (smtp_host, smtp_port))) = common::peers() else { return };
+    let Some((imap, smtp)) = common::peers() else { return };
+    let (imap_host, imap_port) = imap.clone();
     autoemail_mail::tls::install_crypto_provider();
-    let nonce = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+    let nonce = common::nonce();
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[account]\nname = \"alice\"\naddress = \"alice@example.test\"\n\n[imap]\nhost = \"{imap_host}\"\nport = {imap_port}\nsecurity = \"none\"\n\
-username = \"alice@example.test\"\npassword_env = \"AE_TEST_IMAP_PASSWORD\"\ntimeout_seconds = 10\n\n[smtp]\nhost = \"{smtp_host}\"\nport = {smtp_port}\nsecurity = \"none\"\n\n\
-[store]\npath = \"store.sqlite\"\n\n[outbox]\nhold_seconds = 0\nreconcile_grace_seconds = 3\n"
-        ),
-    )
-    .unwrap();
+    let config = common::alice_config(tmp.path(), &imap, &smtp, "timeout_seconds = 10\n", "[outbox]\nhold_seconds = 0\nreconcile_grace_seconds = 3\n");
     let app = App::open(Config::load(&config).unwrap()).await.unwrap();
     let mut drafts = Vec::new();
     for i in 0..ROUNDS * PER_ROUND {

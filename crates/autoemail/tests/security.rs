@@ -173,20 +173,12 @@ async fn secrets_never_reach_logs_or_the_audit_log() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_forward_request_sends_nothing_to_the_attacker_through_real_servers() {
-    let Some(((imap_host, imap_port), (smtp_host, smtp_port))) = common::peers() else { return };
+    let Some((imap, smtp)) = common::peers() else { return };
+    let ((imap_host, imap_port), (smtp_host, smtp_port)) = (imap.clone(), smtp.clone());
     autoemail_mail::tls::install_crypto_provider();
-    let nonce = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+    let nonce = common::nonce();
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[account]\nname = \"alice\"\naddress = \"alice@example.test\"\n\n[imap]\nhost = \"{imap_host}\"\nport = {imap_port}\nsecurity = \"none\"\n\
-username = \"alice@example.test\"\npassword_env = \"AE_TEST_IMAP_PASSWORD\"\n\n[smtp]\nhost = \"{smtp_host}\"\nport = {smtp_port}\nsecurity = \"none\"\n\n\
-[store]\npath = \"store.sqlite\"\n\n[policy]\ndefault = \"auto_send_routine\"\nauto_send_hold_seconds = 0\n"
-        ),
-    )
-    .unwrap();
+    let config = common::alice_config(tmp.path(), &imap, &smtp, "", "[policy]\ndefault = \"auto_send_routine\"\nauto_send_hold_seconds = 0\n");
 
     let original_id = format!("inj-{nonce}@example.test");
     let subject = format!("Invoice copies {nonce}");

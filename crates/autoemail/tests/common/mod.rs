@@ -38,6 +38,34 @@ impl Drop for Daemon {
     }
 }
 
+/// A tag unique to this run (process and time), so runs never see each other's mail.
+pub fn nonce() -> String {
+    format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis())
+}
+
+/// alice's config on the real servers, in `dir`: her password comes from
+/// AE_TEST_IMAP_PASSWORD (which `autoemail()` sets), the store is store.sqlite;
+/// `imap_extra` lines go in [imap], `sections` after [store].
+pub fn alice_config(
+    dir: &Path,
+    (imap_host, imap_port): &(String, u16),
+    (smtp_host, smtp_port): &(String, u16),
+    imap_extra: &str,
+    sections: &str,
+) -> std::path::PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[account]\nname = \"alice\"\naddress = \"alice@example.test\"\n\n[imap]\nhost = \"{imap_host}\"\nport = {imap_port}\nsecurity = \"none\"\n\
+username = \"alice@example.test\"\npassword_env = \"AE_TEST_IMAP_PASSWORD\"\n{imap_extra}\n[smtp]\nhost = \"{smtp_host}\"\nport = {smtp_port}\nsecurity = \"none\"\n\n\
+[store]\npath = \"store.sqlite\"\n\n{sections}"
+        ),
+    )
+    .unwrap();
+    config
+}
+
 pub fn autoemail(config: &Path, args: &[&str]) -> std::process::Output {
     let out = Command::new(env!("CARGO_BIN_EXE_autoemail"))
         .arg("--config")
