@@ -116,6 +116,11 @@ pub struct QueueItem {
     pub received_at: i64,
 }
 
+/// Most urgent first: priority, then the oldest message, then the oldest draft.
+pub fn sort_queue(items: &mut [QueueItem]) {
+    items.sort_by_key(|q| (std::cmp::Reverse(q.draft.priority), q.date.unwrap_or(q.received_at), q.draft.id));
+}
+
 pub struct NewOutboxEntry {
     pub account: String,
     /// Without angle brackets.

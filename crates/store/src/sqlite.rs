@@ -432,13 +432,13 @@ impl Store for SqliteStore {
         let rows = sqlx::query(
             "SELECT d.*, m.account AS m_account, m.from_email AS m_from_email, m.from_name AS m_from_name, m.subject AS m_subject, m.date AS m_date, m.received_at AS m_received_at
              FROM drafts d JOIN messages m ON m.id = d.message_row
-             WHERE d.state IN ('pending', 'failed') AND (?1 IS NULL OR m.account = ?1)
-             ORDER BY d.priority DESC, COALESCE(m.date, m.received_at) ASC, d.id ASC",
+             WHERE d.state IN ('pending', 'failed') AND (?1 IS NULL OR m.account = ?1)",
         )
         .bind(account)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let mut items = rows
+            .iter()
             .map(|row| {
                 Ok(QueueItem {
                     draft: draft_from_row(row)?,
@@ -450,7 +450,10 @@ impl Store for SqliteStore {
                     received_at: row.try_get("m_received_at")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<QueueItem>>>()?;
+        // Sorted here, not by the database: its sorter would carry every wide row.
+        sort_queue(&mut items);
+        Ok(items)
     }
 
     async fn approve(&self, draft_id: i64, body: &str, outbox: NewOutboxEntry, audit: AuditEvent) -> Result<i64> {

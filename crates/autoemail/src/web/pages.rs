@@ -101,8 +101,12 @@ struct QueuePage {
     filter: QueueFilter,
 }
 
-async fn queue_list(shared: &Shared, filter: &QueueFilter) -> WebResult<QueueList> {
+/// The list as filtered, and every category in the whole queue (for the filter menu).
+async fn queue_list(shared: &Shared, filter: &QueueFilter) -> WebResult<(QueueList, Vec<String>)> {
     let all = shared.queue_rows().await?;
+    let mut categories: Vec<String> = all.iter().map(|r| r.category.clone()).collect();
+    categories.sort();
+    categories.dedup();
     let total = all.len();
     let rows: Vec<QueueRow> = all.iter().filter(|r| filter.keeps(r)).cloned().collect();
     let hidden_by_filter = total - rows.len();
@@ -111,7 +115,7 @@ async fn queue_list(shared: &Shared, filter: &QueueFilter) -> WebResult<QueueLis
     let groups = groups.into_iter().map(group_summary).collect();
     let more = single.len().saturating_sub(PAGE_ROWS);
     single.truncate(PAGE_ROWS);
-    Ok(QueueList { rows: single, groups, held: shared.held().await?, total, high, hidden_by_filter, more })
+    Ok((QueueList { rows: single, groups, held: shared.held().await?, total, high, hidden_by_filter, more }, categories))
 }
 
 fn group_summary(g: Group) -> GroupSummary {
@@ -137,11 +141,8 @@ pub async fn queue_page(
     Extension(session): Extension<SessionInfo>,
     Query(filter): Query<QueueFilter>,
 ) -> WebResult<Response> {
-    let list = queue_list(&shared, &filter).await?;
+    let (list, categories) = queue_list(&shared, &filter).await?;
     let first = list.rows.first().map(|r| (r.account.clone(), r.id));
-    let mut categories: Vec<String> = shared.queue_rows().await?.into_iter().map(|r| r.category).collect();
-    categories.sort();
-    categories.dedup();
     let detail = match (&list.groups.first(), first) {
         (Some(g), _) => render_string(&group_view(&shared, &g.refs).await?)?,
         (None, Some((account, id))) => render_string(&draft_detail(&shared, &account, id).await?)?,
@@ -160,7 +161,7 @@ pub async fn queue_page(
 }
 
 pub async fn queue_items(State(shared): State<Arc<Shared>>, Query(filter): Query<QueueFilter>) -> WebResult<Response> {
-    render(&queue_list(&shared, &filter).await?)
+    render(&queue_list(&shared, &filter).await?.0)
 }
 
 // ---------------------------------------------------------------- one draft
