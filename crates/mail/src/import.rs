@@ -47,11 +47,12 @@ pub fn open(path: &Path) -> std::io::Result<ImportSource> {
         let item = Item { origin: path.display().to_string(), bytes: std::fs::read(path) };
         return Ok(ImportSource { kind: SourceKind::SingleFile, len: 1, items: Box::new(std::iter::once(item)) });
     }
-    // An mail export can be larger than memory: count first (for the progress
-    // bar), then read one message at a time.
+    // A mail export can be larger than memory: count first (for the progress
+    // bar), then read one message at a time from the start again.
     let len = count_mbox_messages(&mut file)?;
+    std::io::Seek::rewind(&mut file)?;
     let origin = path.display().to_string();
-    let reader = MboxReader::new(std::io::BufReader::new(std::fs::File::open(path)?));
+    let reader = MboxReader::new(file);
     let items = reader.enumerate().map(move |(i, bytes)| Item { origin: format!("{origin}#{}", i + 1), bytes });
     Ok(ImportSource { kind: SourceKind::Mbox, len, items: Box::new(items) })
 }

@@ -162,7 +162,9 @@ pub trait Store: Send + Sync {
     async fn claim_draft_job(&self, accounts: &[String], worker: &str, now: i64, lease_seconds: i64) -> Result<Option<(String, i64)>>;
     /// Store the first draft of a message with its audit entries, unless the
     /// message has a draft already (another worker got there first): then None.
-    async fn insert_first_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<Option<i64>>;
+    async fn insert_first_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<Option<i64>> {
+        Ok(self.insert_first_drafts_audited(vec![(new, audits)]).await?.pop().flatten())
+    }
     /// Several first drafts in one transaction, as `insert_first_draft_audited`
     /// says for each; the answer is in the order given.
     async fn insert_first_drafts_audited(&self, batch: Vec<(NewDraft, Vec<AuditEvent>)>) -> Result<Vec<Option<i64>>>;

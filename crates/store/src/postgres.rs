@@ -299,17 +299,6 @@ fn outbox_from_row(row: &PgRow) -> Result<OutboxItem> {
     })
 }
 
-impl PgStore {
-    async fn insert_draft_inner(&self, new: NewDraft, audits: Vec<AuditEvent>, first_only: bool) -> Result<Option<i64>> {
-        let mut tx = self.pool.begin().await?;
-        let id = insert_draft_tx(&mut tx, new, audits, first_only).await?;
-        if id.is_some() {
-            tx.commit().await?;
-        }
-        Ok(id)
-    }
-}
-
 #[async_trait]
 impl Store for PgStore {
     async fn insert_message_audited(&self, new: NewMessage<'_>, audits: Vec<AuditEvent>) -> Result<Inserted> {
@@ -430,11 +419,10 @@ impl Store for PgStore {
     }
 
     async fn insert_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<i64> {
-        self.insert_draft_inner(new, audits, false).await?.ok_or_else(|| StoreError::Conflict("draft not stored".into()))
-    }
-
-    async fn insert_first_draft_audited(&self, new: NewDraft, audits: Vec<AuditEvent>) -> Result<Option<i64>> {
-        self.insert_draft_inner(new, audits, true).await
+        let mut tx = self.pool.begin().await?;
+        let id = insert_draft_tx(&mut tx, new, audits, false).await?.ok_or_else(|| StoreError::Conflict("draft not stored".into()))?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     async fn insert_first_drafts_audited(&self, batch: Vec<(NewDraft, Vec<AuditEvent>)>) -> Result<Vec<Option<i64>>> {
