@@ -26,7 +26,8 @@ async fn a_batch_ingests_like_one_message_at_a_time() {
 
     let sam = "Sam Carter <sam@northwind.example>";
     let raws = [
-        mail("q1@x.example", "Dana <dana@x.example>", sam, "Delivery slot", None, "Could you tell me which delivery slot suits you?"),
+        // q1 answers mail this store never saw; q2 names only q1, yet belongs to q1's thread.
+        mail("q1@x.example", "Dana <dana@x.example>", sam, "Re: Delivery slot", Some("earlier@x.example"), "Could you tell me which delivery slot suits you?"),
         mail("q2@x.example", "Dana <dana@x.example>", sam, "Re: Delivery slot", Some("q1@x.example"), "Also, could you confirm the address?"),
         mail("a1@northwind.example", sam, "Dana <dana@x.example>", "Re: Delivery slot", Some("q1@x.example"), "Thursday morning works."),
         mail("q3@y.example", "Lee <lee@y.example>", sam, "Catalogue", None, "Could you send me the catalogue?"),
@@ -51,6 +52,7 @@ async fn a_batch_ingests_like_one_message_at_a_time() {
 
     let store = &app.store;
     let key = store.message(q1).await.unwrap().thread_key;
+    assert_eq!(key, "earlier@x.example");
     assert_eq!(store.message(q2).await.unwrap().thread_key, key, "a reply fetched with its original joins its thread");
     assert_eq!(store.message(a1).await.unwrap().thread_key, key);
 
