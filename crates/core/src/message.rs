@@ -110,6 +110,25 @@ impl Message {
     }
 }
 
+/// Structured parsing for the headers read below; every other header stays
+/// raw text (`headers_raw`). The default parser also tokenizes each Received
+/// line and parses List-* addresses, which nothing here reads.
+static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| {
+    use mail_parser::HeaderName;
+    MessageParser::new()
+        .with_mime_headers()
+        .header_date(HeaderName::Date)
+        .header_text(HeaderName::Subject)
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::Sender)
+        .header_address(HeaderName::ReplyTo)
+        .header_address(HeaderName::To)
+        .header_address(HeaderName::Cc)
+        .header_id(HeaderName::MessageId)
+        .header_id(HeaderName::InReplyTo)
+        .header_id(HeaderName::References)
+});
+
 /// Parse raw RFC 5322 bytes. A leading mbox `From ` line is skipped.
 pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
@@ -117,7 +136,7 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
     }
     let body = strip_mbox_from_line(raw);
     let raw_sha256 = hex(&Sha256::digest(raw));
-    let Some(parsed) = MessageParser::default().parse(body) else {
+    let Some(parsed) = PARSER.parse(body) else {
         return Ok(unparseable(raw, raw_sha256));
     };
 

@@ -11,13 +11,16 @@ pub struct Split {
 /// A signature ("-- ") is dropped from the fresh part.
 pub fn split_quoted(text: &str) -> Split {
     let lines: Vec<&str> = text.lines().collect();
+    // quoted_to_end[i]: every line from i on is blank or quoted (computed once
+    // from the end: checking the rest at every quoted line was quadratic).
+    let mut quoted_to_end = vec![true; lines.len() + 1];
+    for i in (0..lines.len()).rev() {
+        quoted_to_end[i] = quoted_to_end[i + 1] && (lines[i].trim().is_empty() || lines[i].trim_start().starts_with('>'));
+    }
     let mut cut = lines.len();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
-        if is_attribution(t, lines.get(i + 1).map(|l| l.trim()))
-            || is_original_rule(t)
-            || (t.starts_with('>') && lines[i..].iter().all(|l| l.trim().is_empty() || l.trim_start().starts_with('>')))
-        {
+        if is_attribution(t, lines.get(i + 1).map(|l| l.trim())) || is_original_rule(t) || (t.starts_with('>') && quoted_to_end[i]) {
             cut = i;
             break;
         }

@@ -239,7 +239,11 @@ fn scan(text: &str, offset: usize, patterns: &[Pattern], source: Source, prefix:
 pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
     let mut out = Vec::new();
     // Spans point into `msg.text`; the fresh part is scanned first so its words are quoted.
-    let (fresh, fresh_at) = match msg.text.find(msg.fresh_text.as_str()) {
+    // The fresh text is nearly always the text's start without its leading
+    // blank space: check there before searching the whole text for it.
+    let leading = msg.text.len() - msg.text.trim_start().len();
+    let found = if msg.text[leading..].starts_with(msg.fresh_text.as_str()) { Some(leading) } else { msg.text.find(msg.fresh_text.as_str()) };
+    let (fresh, fresh_at) = match found {
         Some(at) if !msg.fresh_text.is_empty() => (msg.fresh_text.as_str(), at),
         _ => (msg.text.as_str(), 0),
     };
