@@ -116,9 +116,7 @@ fn hits(text: &str) -> [usize; 5] {
     let lexicon = &*LEXICON;
     let mut seen: u128 = 0;
     for m in lexicon.words.find_overlapping_iter(text) {
-        let before_ok = text[..m.start()].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-        let after_ok = text[m.end()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-        if before_ok && after_ok {
+        if is_whole_word(text, m.start(), m.end()) {
             seen |= 1 << m.pattern().as_usize();
         }
     }
@@ -129,15 +127,18 @@ fn hits(text: &str) -> [usize; 5] {
     counts
 }
 
+/// `text[start..end]` stands alone: no alphanumeric character touches either end.
+fn is_whole_word(text: &str, start: usize, end: usize) -> bool {
+    text[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric()) && text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric())
+}
+
 /// Whole-word (or whole-phrase) containment on lower-cased text.
 pub fn contains_word(text: &str, word: &str) -> bool {
     let mut start = 0;
     while let Some(pos) = text[start..].find(word) {
         let at = start + pos;
         let end = at + word.len();
-        let before_ok = text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-        let after_ok = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-        if before_ok && after_ok {
+        if is_whole_word(text, at, end) {
             return true;
         }
         start = end;
