@@ -12,7 +12,6 @@
 //!   relativity." in an invoice). "Nothing to do with" is measured as the share
 //!   of the sentence's content words that appear nowhere else in the email.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -259,17 +258,55 @@ fn words(text: &str) -> impl Iterator<Item = &str> + '_ {
 /// "invoice" and "invoices" meet but "difference" and "different" do not.
 /// Each stem is a slice of `text`: counting them allocates nothing per word.
 fn stems(text: &str) -> impl Iterator<Item = &str> + '_ {
-    words(text).filter(|w| STOP_SORTED.binary_search(w).is_err()).map(|w| {
-        let w = w.trim_end_matches("'s");
-        for suffix in ["ies", "es", "s", "ing", "ed"] {
-            if let Some(stem) = w.strip_suffix(suffix)
-                && stem.len() >= 3
+    words(text).filter(|w| !is_stop_word(w)).map(stem_of)
+}
+
+fn is_stop_word(word: &str) -> bool {
+    STOP_SORTED.binary_search(&word).is_ok()
+}
+
+/// A word with its possessive, plural or verb ending cut.
+fn stem_of(word: &str) -> &str {
+    let mut w = word;
+    while let Some(rest) = w.strip_suffix("'s") {
+        w = rest;
+    }
+    for suffix in ["ies", "es", "s", "ing", "ed"] {
+        if let Some(stem) = w.strip_suffix(suffix)
+            && stem.len() >= 3
+        {
+            return stem;
+        }
+    }
+    w
+}
+
+/// How often each of `wanted` (sorted, deduplicated) occurs among the stems
+/// of `texts`, in `wanted`'s order. Only wanted stems are counted: the stop
+/// word check and the count run for them alone, not for every word of the email.
+fn count_stems(texts: &[&str], wanted: &[&str]) -> Vec<usize> {
+    // A stem is a prefix of its word: words whose first two letters start no
+    // wanted stem are passed over before any stemming or search.
+    let pair = |w: &[u8]| (u32::from(w[0]) * 31 + u32::from(w.get(1).copied().unwrap_or(0))) % 64;
+    let starts = match wanted.iter().any(|w| w.len() < 2) {
+        // "a's" stems to "a": one letter says nothing of the second.
+        true => u64::MAX,
+        false => wanted.iter().fold(0u64, |set, w| set | 1 << pair(w.as_bytes())),
+    };
+    let mut counts = vec![0; wanted.len()];
+    for text in texts {
+        for word in words(text) {
+            if starts & 1 << pair(word.as_bytes()) == 0 {
+                continue;
+            }
+            if let Ok(i) = wanted.binary_search(&stem_of(word))
+                && !is_stop_word(word)
             {
-                return stem;
+                counts[i] += 1;
             }
         }
-        w
-    })
+    }
+    counts
 }
 
 /// Byte ranges of `line` inside short quotations ('…' or "…"), where sentence
@@ -546,9 +583,8 @@ fn scan_plain(text: &str, context: &str) -> Vec<InjectionHit> {
             hits.push(InjectionHit { what: rule.what, span: (m.start(), m.end()) });
         }
     }
-    // Word counts of the whole email, built only once a candidate sentence turns up.
-    let context_lower = std::cell::OnceCell::new();
-    let mut counts: Option<HashMap<&str, usize>> = None;
+    // Sentences that read as a task or a question, kept if they are unrelated to the rest.
+    let mut candidates: Vec<(usize, usize, &'static str)> = Vec::new();
     for (a, b) in sentences(text) {
         let sentence = &text[a..b];
         if sentence.len() < 8 || !sentence.starts_with(|c: char| c.is_ascii_uppercase()) || !opens_like_an_instruction(sentence) {
@@ -583,23 +619,39 @@ fn scan_plain(text: &str, context: &str) -> Vec<InjectionHit> {
         } else {
             continue;
         };
-        let counts = counts.get_or_insert_with(|| {
-            let mut c: HashMap<&str, usize> = HashMap::new();
-            for s in stems(&lower).chain(stems(context_lower.get_or_init(|| context.to_ascii_lowercase()))) {
-                *c.entry(s).or_default() += 1;
+        candidates.push((a, b, what));
+    }
+    if !candidates.is_empty() {
+        // Each candidate's own stems with their counts, then how often each
+        // occurs in the whole email (one pass for all candidates).
+        let own: Vec<Vec<(&str, usize)>> = candidates
+            .iter()
+            .map(|&(a, b, _)| {
+                let mut stems: Vec<&str> = stems(&lower[a..b]).collect();
+                stems.sort_unstable();
+                let mut counted: Vec<(&str, usize)> = Vec::new();
+                for s in stems {
+                    match counted.last_mut() {
+                        Some((last, n)) if *last == s => *n += 1,
+                        _ => counted.push((s, 1)),
+                    }
+                }
+                counted
+            })
+            .collect();
+        let mut wanted: Vec<&str> = own.iter().flatten().map(|(s, _)| *s).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let context_lower = context.to_ascii_lowercase();
+        let total = count_stems(&[&lower, &context_lower], &wanted);
+        for (&(a, b, what), own) in candidates.iter().zip(&own) {
+            if own.is_empty() {
+                continue;
             }
-            c
-        });
-        let mut own: HashMap<&str, usize> = HashMap::new();
-        for s in stems(&lower[a..b]) {
-            *own.entry(s).or_default() += 1;
-        }
-        if own.is_empty() {
-            continue;
-        }
-        let shared = own.iter().filter(|(s, n)| counts.get(*s).copied().unwrap_or(0) > **n).count();
-        if shared as f64 / own.len() as f64 <= UNRELATED {
-            hits.push(InjectionHit { what, span: (a, b) });
+            let shared = own.iter().filter(|(s, n)| wanted.binary_search(s).map(|i| total[i]).unwrap_or(0) > *n).count();
+            if shared as f64 / own.len() as f64 <= UNRELATED {
+                hits.push(InjectionHit { what, span: (a, b) });
+            }
         }
     }
     hits.sort_by_key(|h| h.span.0);
@@ -708,6 +760,32 @@ mod word_tests {
             let regex = Regex::new(r"[a-z][a-z']{2,}").unwrap();
             let expected: Vec<&str> = regex.find_iter(&text).map(|m| m.as_str()).collect();
             prop_assert_eq!(words(&text).collect::<Vec<_>>(), expected);
+        }
+    }
+
+    /// Words whose stems collide with stop words ("thens" → "then"), plurals and possessives.
+    const VOCABULARY: &[&str] =
+        &["then", "thens", "the", "invoice", "invoices", "invoiced", "it's", "pricing's", "pricing", "sent", "x", "ab'c", "a's", "ab's", "."];
+
+    proptest! {
+        /// Counting only the wanted stems gives what counting every stem gave.
+        #[test]
+        fn wanted_stem_counts_match_counting_them_all(
+            text in proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..14).prop_map(|w| w.join(" ")),
+            context in proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..4).prop_map(|w| w.join(" ")),
+            pick in proptest::collection::vec(0usize..8, 0..4),
+        ) {
+            let mut all: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+            for s in stems(&text).chain(stems(&context)) {
+                *all.entry(s).or_default() += 1;
+            }
+            let mut wanted: Vec<&str> = stems(&text).enumerate().filter(|(i, _)| pick.contains(&(i % 8))).map(|(_, s)| s).chain(["then", "xyz"]).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let counted = count_stems(&[&text, &context], &wanted);
+            for (w, n) in wanted.iter().zip(counted) {
+                prop_assert_eq!(all.get(w).copied().unwrap_or(0), n, "stem {:?}", w);
+            }
         }
     }
 

@@ -32,19 +32,33 @@ pub fn split_quoted(text: &str) -> Split {
     Split { fresh: fresh_lines.join("\n").trim().to_string(), quoted: lines[cut..].join("\n").trim().to_string() }
 }
 
+/// Case-insensitive (ASCII) prefix and suffix checks: called for every line,
+/// so they compare in place instead of lower-casing a copy.
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+fn ends_with_ci(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len() && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
 fn is_attribution(line: &str, next: Option<&str>) -> bool {
-    let lower = line.to_ascii_lowercase();
-    if lower.starts_with("on ") && (lower.ends_with("wrote:") || lower.ends_with("writes:")) {
+    let on = starts_with_ci(line, "on ");
+    if on && (ends_with_ci(line, "wrote:") || ends_with_ci(line, "writes:")) {
         return true;
     }
     // Attributions wrapped onto two lines: "On Tue, ... Jane Doe <jane@x>" / "wrote:".
-    if lower.starts_with("on ") && lower.contains('@') && next.is_some_and(|n| n.to_ascii_lowercase().ends_with("wrote:")) {
+    if on && line.contains('@') && next.is_some_and(|n| ends_with_ci(n, "wrote:")) {
         return true;
     }
-    lower.ends_with(" wrote:") && lower.contains('@')
+    ends_with_ci(line, " wrote:") && line.contains('@')
 }
 
 fn is_original_rule(line: &str) -> bool {
+    // Every form below starts with a rule of dashes or underscores.
+    if !(line.starts_with("---") || line.starts_with("___")) {
+        return false;
+    }
     let lower = line.to_ascii_lowercase();
     let stripped = lower.trim_matches(|c: char| c == '-' || c == '_' || c.is_whitespace());
     (lower.starts_with("---") || lower.starts_with("___")) && matches!(stripped, "original message" | "forwarded message" | "forwarded by" | "reply message")
@@ -55,6 +69,21 @@ fn is_original_rule(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lower-casing versions the in-place checks replaced.
+    fn attribution_by_lowercasing(line: &str, next: Option<&str>) -> bool {
+        let lower = line.to_ascii_lowercase();
+        lower.starts_with("on ") && (lower.ends_with("wrote:") || lower.ends_with("writes:"))
+            || lower.starts_with("on ") && lower.contains('@') && next.is_some_and(|n| n.to_ascii_lowercase().ends_with("wrote:"))
+            || lower.ends_with(" wrote:") && lower.contains('@')
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn in_place_checks_match_lowercasing(line in "(On |on |ON |---|___)?[a-zA-Z@ é:-]{0,12}( wrote:| WROTE:|writes:| Wrote:)?", next in "[a-z ]{0,4}(wrote:|Wrote:)?") {
+            proptest::prop_assert_eq!(is_attribution(&line, Some(&next)), attribution_by_lowercasing(&line, Some(&next)));
+        }
+    }
 
     #[test]
     fn splits_at_attribution() {
