@@ -28,6 +28,11 @@ pub enum RiskLevel {
 }
 
 impl RiskLevel {
+    /// The level named by [`RiskLevel::as_str`].
+    pub fn parse(name: &str) -> Option<RiskLevel> {
+        [RiskLevel::Routine, RiskLevel::Review, RiskLevel::High].into_iter().find(|l| l.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RiskLevel::Routine => "routine",

@@ -85,6 +85,8 @@ pub trait Store: Send + Sync {
     async fn drafts_for_message(&self, message_row: i64) -> Result<Vec<StoredDraft>>;
     /// Pending drafts of one account (None: of every account in the store), most urgent first.
     async fn queue(&self, account: Option<&str>) -> Result<Vec<QueueItem>>;
+    /// The same drafts as `queue`, in the same order, with only what the review list shows.
+    async fn queue_entries(&self, account: Option<&str>) -> Result<Vec<QueueEntry>>;
     /// Approve atomically: pending → approved, the outbox row and the audit entry, or nothing.
     async fn approve(&self, draft_id: i64, body: &str, outbox: NewOutboxEntry, audit: AuditEvent) -> Result<i64>;
     /// Move a draft between states when it is in `from`, with its audit entry.

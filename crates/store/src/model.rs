@@ -4,7 +4,7 @@ use autoemail_core::draft::Draft;
 use autoemail_core::message::Message;
 use autoemail_core::policy::Route;
 use autoemail_core::review::DraftState;
-use autoemail_core::risk::Assessment;
+use autoemail_core::risk::{Assessment, RiskLevel};
 use autoemail_core::triage::Triage;
 use serde::{Deserialize, Serialize};
 
@@ -98,11 +98,43 @@ pub struct StoredDraft {
 
 impl StoredDraft {
     pub fn reasons(&self) -> Vec<String> {
-        match &self.route {
-            Route::Review { reasons, .. } | Route::AutoSend { reasons, .. } => reasons.clone(),
-            Route::NoDraft { reason } => vec![reason.clone()],
-        }
+        route_reasons(&self.route)
     }
+}
+
+/// Why a draft took its route, as listed to the person.
+pub fn route_reasons(route: &Route) -> Vec<String> {
+    match route {
+        Route::Review { reasons, .. } | Route::AutoSend { reasons, .. } => reasons.clone(),
+        Route::NoDraft { reason } => vec![reason.clone()],
+    }
+}
+
+/// A waiting draft as the review list shows it: enough to order, filter,
+/// group and list it. Its signals, earlier versions and usage stay in the
+/// store until it is opened, so listing 20,000 drafts reads little.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    pub draft_id: i64,
+    pub message_row: i64,
+    pub state: DraftState,
+    pub body: String,
+    pub level: RiskLevel,
+    pub reasons: Vec<String>,
+    pub priority: u8,
+    pub autonomy_key: String,
+    pub snoozed_until: Option<i64>,
+    pub account: String,
+    pub from_email: Option<String>,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub date: Option<i64>,
+    pub received_at: i64,
+}
+
+/// The same order as [`sort_queue`].
+pub fn sort_queue_entries(entries: &mut [QueueEntry]) {
+    entries.sort_by_key(|q| (std::cmp::Reverse(q.priority), q.date.unwrap_or(q.received_at), q.draft_id));
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -140,6 +140,22 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     let everyone = store.queue(None).await.unwrap();
     assert_eq!(everyone.iter().map(|q| q.draft.id).collect::<Vec<_>>(), vec![other, high, v2], "the whole store");
     assert_eq!(everyone[0].account, "b");
+    // The review list's narrow rows: the same drafts in the same order, with what it shows.
+    let entries = store.queue_entries(None).await.unwrap();
+    assert_eq!(entries.iter().map(|e| e.draft_id).collect::<Vec<_>>(), vec![other, high, v2]);
+    for (e, q) in entries.iter().zip(&everyone) {
+        assert_eq!(
+            (e.message_row, e.state, &e.body, e.level, e.priority),
+            (q.draft.message_row, q.draft.state, &q.draft.body, q.draft.assessment.level, q.draft.priority)
+        );
+        assert_eq!((&e.reasons, &e.autonomy_key, e.snoozed_until), (&q.draft.reasons(), &q.draft.autonomy_key, q.draft.snoozed_until));
+        assert_eq!(
+            (&e.account, &e.from_email, &e.from_name, &e.subject, e.date, e.received_at),
+            (&q.account, &q.from_email, &q.from_name, &q.subject, q.date, q.received_at)
+        );
+    }
+    assert_eq!(entries[1].level, RiskLevel::High);
+    assert_eq!(store.queue_entries(Some("a")).await.unwrap().iter().map(|e| e.draft_id).collect::<Vec<_>>(), vec![high, v2], "this account's only");
     store.transition(other, DraftState::Pending, DraftState::Rejected, Some("test"), ev("rejected")).await.unwrap();
     assert_eq!(store.drafts_for_message(m1).await.unwrap().len(), 2);
 

@@ -128,6 +128,7 @@ async fn undo(State(shared): State<Arc<Shared>>, Path((account, id)): Path<(Stri
 async fn groups(State(shared): State<Arc<Shared>>) -> WebResult<Json<serde_json::Value>> {
     let rows = shared.queue_rows().await?;
     let (groups, _) = view::group_routine(&rows);
+    let groups: Vec<view::Group> = groups.into_iter().map(view::Group::with_differences).collect();
     Ok(Json(json!({ "groups": groups })))
 }
 

@@ -243,8 +243,8 @@ impl Shared {
         let mut rows = Vec::new();
         for (store, apps) in self.by_store() {
             let items = match apps.as_slice() {
-                [one] => store.queue(Some(one.account())).await?,
-                _ => store.queue(None).await?,
+                [one] => store.queue_entries(Some(one.account())).await?,
+                _ => store.queue_entries(None).await?,
             };
             let mut importance = HashMap::new();
             for app in &apps {
@@ -253,10 +253,10 @@ impl Shared {
             for item in items {
                 // A shared store may hold accounts this UI does not serve.
                 let Some(counts) = importance.get(item.account.as_str()) else { continue };
-                if item.draft.snoozed_until.is_some_and(|t| t > now) {
+                if item.snoozed_until.is_some_and(|t| t > now) {
                     continue;
                 }
-                rows.push(view::QueueRow::from_item(&item, counts, now));
+                rows.push(view::QueueRow::from_entry(item, counts, now));
             }
         }
         view::sort_queue(&mut rows);

@@ -79,6 +79,8 @@ struct QueueList {
 /// Drafts listed on the page at most: a person works from the top, and a
 /// page of 50,000 rows would be slow to load and useless to scroll.
 const PAGE_ROWS: usize = 200;
+/// Groups listed on the page at most (each up to `view::GROUP_MAX` drafts).
+const PAGE_GROUPS: usize = 20;
 
 struct GroupSummary {
     refs: String,
@@ -101,21 +103,31 @@ struct QueuePage {
     filter: QueueFilter,
 }
 
-/// The list as filtered, and every category in the whole queue (for the filter menu).
-async fn queue_list(shared: &Shared, filter: &QueueFilter) -> WebResult<(QueueList, Vec<String>)> {
+/// The most urgent drafts the page looks at for its groups and rows: ten
+/// pages' worth. Grouping compares texts, so it works on the top of the
+/// queue; the rest are counted and move up as the person works.
+const PAGE_WINDOW: usize = 2_000;
+
+/// The list as filtered, every category in the whole queue (for the filter
+/// menu), and the first group whole (the page opens it).
+async fn queue_list(shared: &Shared, filter: &QueueFilter) -> WebResult<(QueueList, Vec<String>, Option<Group>)> {
     let all = shared.queue_rows().await?;
     let mut categories: Vec<String> = all.iter().map(|r| r.category.clone()).collect();
     categories.sort();
     categories.dedup();
     let total = all.len();
-    let rows: Vec<QueueRow> = all.iter().filter(|r| filter.keeps(r)).cloned().collect();
+    let mut rows: Vec<QueueRow> = all.into_iter().filter(|r| filter.keeps(r)).collect();
     let hidden_by_filter = total - rows.len();
     let high = rows.iter().filter(|r| r.level == "high").count();
-    let (groups, mut single) = view::group_routine(&rows);
-    let groups = groups.into_iter().map(group_summary).collect();
-    let more = single.len().saturating_sub(PAGE_ROWS);
+    let beyond_window = rows.len().saturating_sub(PAGE_WINDOW);
+    rows.truncate(PAGE_WINDOW);
+    let (mut groups, mut single) = view::group_routine(&rows);
+    let more = beyond_window + single.len().saturating_sub(PAGE_ROWS) + groups.iter().skip(PAGE_GROUPS).map(|g| g.members.len()).sum::<usize>();
+    groups.truncate(PAGE_GROUPS);
     single.truncate(PAGE_ROWS);
-    Ok((QueueList { rows: single, groups, held: shared.held().await?, total, high, hidden_by_filter, more }, categories))
+    let first_group = groups.first().cloned();
+    let groups = groups.into_iter().map(group_summary).collect();
+    Ok((QueueList { rows: single, groups, held: shared.held().await?, total, high, hidden_by_filter, more }, categories, first_group))
 }
 
 fn group_summary(g: Group) -> GroupSummary {
@@ -141,10 +153,10 @@ pub async fn queue_page(
     Extension(session): Extension<SessionInfo>,
     Query(filter): Query<QueueFilter>,
 ) -> WebResult<Response> {
-    let (list, categories) = queue_list(&shared, &filter).await?;
+    let (list, categories, first_group) = queue_list(&shared, &filter).await?;
     let first = list.rows.first().map(|r| (r.account.clone(), r.id));
-    let detail = match (&list.groups.first(), first) {
-        (Some(g), _) => render_string(&group_view(&shared, &g.refs).await?)?,
+    let detail = match (first_group, first) {
+        (Some(g), _) => render_string(&GroupView::of(g))?,
         (None, Some((account, id))) => render_string(&draft_detail(&shared, &account, id).await?)?,
         (None, None) => String::new(),
     };
@@ -456,7 +468,14 @@ async fn group_view(shared: &Shared, refs: &str) -> WebResult<GroupView> {
         .drain(..)
         .max_by_key(|g| g.members.len())
         .ok_or_else(|| WebError::not_found("these drafts are no longer a group of waiting routine replies; reload the queue"))?;
-    Ok(GroupView { refs: g.refs, autonomy_key: g.autonomy_key, usual: g.usual, members: g.members })
+    Ok(GroupView::of(g))
+}
+
+impl GroupView {
+    fn of(g: Group) -> GroupView {
+        let g = g.with_differences();
+        GroupView { refs: g.refs, autonomy_key: g.autonomy_key, usual: g.usual, members: g.members }
+    }
 }
 
 #[derive(Deserialize)]

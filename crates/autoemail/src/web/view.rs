@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use autoemail_core::review::DraftState;
 use autoemail_core::risk::{RiskLevel, RiskSignal, Severity, Source};
-use autoemail_store::QueueItem;
+use autoemail_store::QueueEntry;
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
@@ -102,33 +102,34 @@ pub struct QueueRow {
 }
 
 impl QueueRow {
-    pub fn from_item(item: &QueueItem, importance: &HashMap<String, i64>, now: i64) -> QueueRow {
-        let d = &item.draft;
-        let reasons = d.reasons();
-        let from_email = item.from_email.clone().unwrap_or_default();
-        let from = item.from_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| from_email.clone());
+    pub fn from_entry(item: QueueEntry, importance: &HashMap<String, i64>, now: i64) -> QueueRow {
+        let from_email = item.from_email.unwrap_or_default();
+        let from = item.from_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| from_email.clone());
         let received = item.date.unwrap_or(item.received_at);
+        let more_reasons = item.reasons.len().saturating_sub(3);
+        let mut reasons = item.reasons;
+        reasons.truncate(3);
         QueueRow {
-            reference: draft_ref(&item.account, d.id),
-            url: draft_url(&item.account, d.id),
-            account: item.account.clone(),
-            id: d.id,
-            level: level_name(d.assessment.level),
+            reference: draft_ref(&item.account, item.draft_id),
+            url: draft_url(&item.account, item.draft_id),
+            id: item.draft_id,
+            level: level_name(item.level),
             from: if from.is_empty() { "(no sender)".into() } else { from },
-            subject: if item.subject.trim().is_empty() { "(no subject)".into() } else { item.subject.clone() },
+            subject: if item.subject.trim().is_empty() { "(no subject)".into() } else { item.subject },
             age: age(now - received),
             received_at: received,
-            more_reasons: reasons.len().saturating_sub(3),
-            reasons: reasons.into_iter().take(3).collect(),
-            category: d.autonomy_key.split('/').next().unwrap_or("").to_string(),
-            autonomy_key: d.autonomy_key.clone(),
-            snippet: clip(&d.body, 140),
-            failed: d.state == DraftState::Failed,
-            has_placeholder: d.body.contains("[["),
+            more_reasons,
+            reasons,
+            category: item.autonomy_key.split('/').next().unwrap_or("").to_string(),
+            autonomy_key: item.autonomy_key,
+            snippet: clip(&item.body, 140),
+            failed: item.state == DraftState::Failed,
+            has_placeholder: item.body.contains("[["),
             importance: importance.get(&from_email.to_lowercase()).copied().unwrap_or(0),
-            priority: d.priority,
+            priority: item.priority,
             from_email,
-            body: d.body.clone(),
+            body: item.body,
+            account: item.account,
         }
     }
 }
@@ -186,29 +187,56 @@ pub struct GroupMember {
 
 /// Drafts at least this alike (word-level ratio) are grouped.
 const GROUP_SIMILARITY: f32 = 0.6;
+/// At most this many drafts in a group: what one screen shows and a person
+/// can read, difference by difference, before approving them together. A
+/// longer run of alike drafts becomes several groups.
+pub const GROUP_MAX: usize = 25;
+/// A draft is compared with at most this many open groups of its kind, the
+/// newest first: bounded work when a kind's drafts are all different.
+const OPEN_GROUPS_TRIED: usize = 16;
 
 fn similarity(a: &str, b: &str) -> f32 {
     TextDiff::from_words(a, b).ratio()
 }
 
 /// Routine, pending, placeholder-free drafts of one kind whose bodies are
-/// alike form a group (two or more); the rest stay single.
+/// alike form a group (two to [`GROUP_MAX`]); the rest stay single. Each
+/// member's differences from the usual reply are left empty here (the queue
+/// list does not show them): [`Group::with_differences`] fills them.
 pub fn group_routine(rows: &[QueueRow]) -> (Vec<Group>, Vec<QueueRow>) {
-    let mut clusters: Vec<(String, String, Vec<usize>)> = Vec::new();
-    let mut single = Vec::new();
+    // Each cluster's members (row indices, the first one compared against), in creation order.
+    let mut clusters: Vec<Vec<usize>> = Vec::new();
+    // Clusters of each kind that can still take members, oldest first.
+    let mut open: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         if r.level != "routine" || r.failed || r.has_placeholder {
             continue;
         }
-        let key = format!("{}\u{0}{}", r.account, r.autonomy_key);
-        match clusters.iter_mut().find(|(k, first, _)| *k == key && similarity(first, &r.body) >= GROUP_SIMILARITY) {
-            Some((_, _, members)) => members.push(i),
-            None => clusters.push((key, r.body.clone(), vec![i])),
+        let candidates = open.entry((r.account.as_str(), r.autonomy_key.as_str())).or_default();
+        let found = candidates
+            .iter()
+            .enumerate()
+            .rev()
+            .take(OPEN_GROUPS_TRIED)
+            .find(|(_, c)| similarity(&rows[clusters[**c][0]].body, &r.body) >= GROUP_SIMILARITY)
+            .map(|(at, c)| (at, *c));
+        match found {
+            Some((at, c)) => {
+                clusters[c].push(i);
+                if clusters[c].len() == GROUP_MAX {
+                    candidates.remove(at);
+                }
+            }
+            None => {
+                candidates.push(clusters.len());
+                clusters.push(vec![i]);
+            }
         }
     }
     let mut grouped = vec![false; rows.len()];
     let mut groups = Vec::new();
-    for (_, _, members) in clusters.into_iter().filter(|(_, _, m)| m.len() >= 2) {
+    let mut single = Vec::new();
+    for members in clusters.into_iter().filter(|m| m.len() >= 2) {
         let usual_index = *members
             .iter()
             .max_by(|&&a, &&b| {
@@ -221,8 +249,7 @@ pub fn group_routine(rows: &[QueueRow]) -> (Vec<Group>, Vec<QueueRow>) {
             .iter()
             .map(|&i| {
                 grouped[i] = true;
-                let same = rows[i].body.trim() == usual.trim();
-                GroupMember { row: rows[i].clone(), differences: if same { vec![] } else { changes_only(&usual, &rows[i].body) }, same_as_usual: same }
+                GroupMember { row: rows[i].clone(), differences: vec![], same_as_usual: rows[i].body.trim() == usual.trim() }
             })
             .collect();
         groups.push(Group {
@@ -238,6 +265,19 @@ pub fn group_routine(rows: &[QueueRow]) -> (Vec<Group>, Vec<QueueRow>) {
         }
     }
     (groups, single)
+}
+
+impl Group {
+    /// The group with each member's word differences from the usual reply, for
+    /// the group view, where each difference is read before approving.
+    pub fn with_differences(mut self) -> Group {
+        for m in &mut self.members {
+            if !m.same_as_usual {
+                m.differences = changes_only(&self.usual, &m.row.body);
+            }
+        }
+        self
+    }
 }
 
 /// A run of text with how to show it: "" plain, "ins"/"del" in a diff, or a
@@ -382,9 +422,34 @@ mod tests {
         let (groups, single) = group_routine(&rows);
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].refs, "main/1,main/2,main/3");
-        assert!(groups[0].members.iter().any(|m| !m.same_as_usual && m.differences.iter().any(|d| d.class == "ins")));
+        assert!(groups[0].members.iter().all(|m| m.differences.is_empty()), "the list does not diff");
+        let group = groups.into_iter().next().unwrap().with_differences();
+        assert!(group.members.iter().any(|m| !m.same_as_usual && m.differences.iter().any(|d| d.class == "ins")));
         let single_ids: Vec<i64> = single.iter().map(|r| r.id).collect();
         assert_eq!(single_ids, vec![4, 5, 6]);
+    }
+
+    /// A long run of alike drafts becomes groups a person can read, not one
+    /// group of thousands; drafts of one kind that are all different stay single.
+    #[test]
+    fn groups_stay_readable_and_grouping_work_is_bounded() {
+        let alike: Vec<QueueRow> = (0..60).map(|n| row(n, "routine", "thanks/known", &format!("Thanks Client {n}, got it. Best, Sam"))).collect();
+        let (groups, single) = group_routine(&alike);
+        assert_eq!(groups.iter().map(|g| g.members.len()).collect::<Vec<_>>(), vec![GROUP_MAX, GROUP_MAX, 10]);
+        assert!(single.is_empty());
+        let refs: Vec<&str> = groups.iter().flat_map(|g| g.refs.split(',')).collect();
+        assert_eq!(refs.len(), 60, "every draft in exactly one group");
+
+        let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
+        let distinct: Vec<QueueRow> = (0..60)
+            .map(|n: usize| {
+                let body: Vec<String> = (0..8).map(|k| format!("{}{}", words[(n * 7 + k * 3) % 10], n * 8 + k)).collect();
+                row(n as i64, "routine", "thanks/known", &body.join(" "))
+            })
+            .collect();
+        let (groups, single) = group_routine(&distinct);
+        assert!(groups.is_empty());
+        assert_eq!(single.len(), 60);
     }
 
     #[test]
