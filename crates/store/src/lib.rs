@@ -9,6 +9,7 @@
 
 mod model;
 mod postgres;
+mod rows;
 mod sqlite;
 
 pub use model::*;
@@ -32,6 +33,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The database file could not be opened or locked for its migrations.
+    #[error("{0}")]
+    File(String),
 }
 
 impl StoreError {

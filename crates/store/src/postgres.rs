@@ -245,29 +245,6 @@ fn message_from_row(row: &PgRow) -> Result<StoredMessage> {
     })
 }
 
-fn queue_entry_from_row(row: &PgRow) -> Result<QueueEntry> {
-    let state: String = row.try_get("state")?;
-    let level: String = row.try_get("risk_level")?;
-    let route: autoemail_core::policy::Route = from_json(&row.try_get::<String, _>("route_json")?, "route")?;
-    Ok(QueueEntry {
-        draft_id: row.try_get("id")?,
-        message_row: row.try_get("message_row")?,
-        state: DraftState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("draft state {state:?}")))?,
-        body: row.try_get("body")?,
-        level: autoemail_core::risk::RiskLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("risk level {level:?}")))?,
-        reasons: route_reasons(&route),
-        priority: row.try_get::<i64, _>("priority")?.clamp(0, 255) as u8,
-        autonomy_key: row.try_get("autonomy_key")?,
-        snoozed_until: row.try_get("snoozed_until")?,
-        account: row.try_get("account")?,
-        from_email: row.try_get("from_email")?,
-        from_name: row.try_get("from_name")?,
-        subject: row.try_get("subject")?,
-        date: row.try_get("date")?,
-        received_at: row.try_get("received_at")?,
-    })
-}
-
 fn draft_from_row(row: &PgRow) -> Result<StoredDraft> {
     let state: String = row.try_get("state")?;
     Ok(StoredDraft {
@@ -512,7 +489,7 @@ impl Store for PgStore {
         .bind(account)
         .fetch_all(&self.pool)
         .await?;
-        let mut entries = rows.iter().map(queue_entry_from_row).collect::<Result<Vec<QueueEntry>>>()?;
+        let mut entries = rows.iter().map(crate::rows::queue_entry_from_row).collect::<Result<Vec<QueueEntry>>>()?;
         sort_queue_entries(&mut entries);
         Ok(entries)
     }

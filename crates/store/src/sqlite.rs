@@ -34,6 +34,39 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> 
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// How long opening a store waits for another process's migrations.
+const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// An exclusive lock on the database file, held while migrations run. sqlx
+/// does not lock SQLite migrations: the daemon and `autoemail queue` opening a
+/// new store at once both ran the first migration, and one of them failed
+/// ("table messages already exists"). The lock is `flock`, which SQLite's own
+/// `fcntl` locks do not see, and it is released when the file is dropped.
+async fn lock_for_migrations(path: &std::path::Path) -> Result<Option<std::fs::File>> {
+    let name = path.to_string_lossy();
+    if name.is_empty() || name == ":memory:" {
+        return Ok(None);
+    }
+    let failed = |e: std::io::Error| StoreError::File(format!("cannot open the database {} to migrate it: {e}", path.display()));
+    // An empty file is a valid empty database, so creating it here is harmless.
+    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(failed)?;
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < MIGRATION_LOCK_WAIT => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::File(format!(
+                    "another process has been updating the database {} for {} s; stop it or try again",
+                    path.display(),
+                    MIGRATION_LOCK_WAIT.as_secs()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+        }
+    }
+}
+
 impl SqliteStore {
     /// Open (creating if missing) the database at `path` and run migrations.
     pub async fn open(path: &std::path::Path) -> Result<Self> {
@@ -53,8 +86,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let migration_lock = lock_for_migrations(options.get_filename()).await?;
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        drop(migration_lock);
         Ok(SqliteStore { pool })
     }
 
@@ -207,29 +242,6 @@ fn message_from_row(row: &SqliteRow) -> Result<StoredMessage> {
         needs_reply: row.try_get("needs_reply")?,
         triage: from_json(&row.try_get::<String, _>("triage_json")?, "triage")?,
         answered: row.try_get("answered")?,
-    })
-}
-
-fn queue_entry_from_row(row: &SqliteRow) -> Result<QueueEntry> {
-    let state: String = row.try_get("state")?;
-    let level: String = row.try_get("risk_level")?;
-    let route: autoemail_core::policy::Route = from_json(&row.try_get::<String, _>("route_json")?, "route")?;
-    Ok(QueueEntry {
-        draft_id: row.try_get("id")?,
-        message_row: row.try_get("message_row")?,
-        state: DraftState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("draft state {state:?}")))?,
-        body: row.try_get("body")?,
-        level: autoemail_core::risk::RiskLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("risk level {level:?}")))?,
-        reasons: route_reasons(&route),
-        priority: row.try_get::<i64, _>("priority")?.clamp(0, 255) as u8,
-        autonomy_key: row.try_get("autonomy_key")?,
-        snoozed_until: row.try_get("snoozed_until")?,
-        account: row.try_get("account")?,
-        from_email: row.try_get("from_email")?,
-        from_name: row.try_get("from_name")?,
-        subject: row.try_get("subject")?,
-        date: row.try_get("date")?,
-        received_at: row.try_get("received_at")?,
     })
 }
 
@@ -477,7 +489,7 @@ impl Store for SqliteStore {
         .bind(account)
         .fetch_all(&self.pool)
         .await?;
-        let mut entries = rows.iter().map(queue_entry_from_row).collect::<Result<Vec<QueueEntry>>>()?;
+        let mut entries = rows.iter().map(crate::rows::queue_entry_from_row).collect::<Result<Vec<QueueEntry>>>()?;
         sort_queue_entries(&mut entries);
         Ok(entries)
     }
