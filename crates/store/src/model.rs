@@ -134,7 +134,7 @@ pub struct QueueEntry {
 
 /// The same order as [`sort_queue`].
 pub fn sort_queue_entries(entries: &mut [QueueEntry]) {
-    entries.sort_by_key(|q| (std::cmp::Reverse(q.priority), q.date.unwrap_or(q.received_at), q.draft_id));
+    entries.sort_by_key(|q| urgency(q.priority, q.date, q.received_at, q.draft_id));
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -150,7 +150,12 @@ pub struct QueueItem {
 
 /// Most urgent first: priority, then the oldest message, then the oldest draft.
 pub fn sort_queue(items: &mut [QueueItem]) {
-    items.sort_by_key(|q| (std::cmp::Reverse(q.draft.priority), q.date.unwrap_or(q.received_at), q.draft.id));
+    items.sort_by_key(|q| urgency(q.draft.priority, q.date, q.received_at, q.draft.id));
+}
+
+/// The queue's order as a sort key (smallest first).
+fn urgency(priority: u8, date: Option<i64>, received_at: i64, draft_id: i64) -> (std::cmp::Reverse<u8>, i64, i64) {
+    (std::cmp::Reverse(priority), date.unwrap_or(received_at), draft_id)
 }
 
 pub struct NewOutboxEntry {
