@@ -190,6 +190,12 @@ async fn approve_undo_and_the_hold_through_the_api() {
     let high = draft_ref_where(&queue, |d| d["level"] == "high");
     let mut with_high = refs.clone();
     with_high.push(Value::String(high.clone()));
+    // More than a group holds is refused whole, even from the API: nothing is approved.
+    let too_many: Vec<Value> = with_high.iter().cycle().take(26).cloned().collect();
+    let refused = b.post("/api/groups/approve").json(&serde_json::json!({"refs": too_many})).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("at most 25"));
+    assert_eq!(b.json(&format!("/api/drafts/{}", refs[0].as_str().unwrap())).await["state"], "pending");
     let result: Value = b.post("/api/groups/approve").json(&serde_json::json!({"refs": with_high})).send().await.unwrap().json().await.unwrap();
     assert_eq!(result["approved"].as_array().unwrap().len(), refs.len(), "{result}");
     assert!(result["refused"][0].as_str().unwrap().contains("not routine"), "a high-risk draft is never approved in a group: {result}");

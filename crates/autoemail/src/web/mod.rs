@@ -307,9 +307,18 @@ impl Shared {
     /// Approve several drafts the person has seen together; each stands alone
     /// (one that changed state since is reported, not approved).
     pub async fn approve_group(&self, refs: &str) -> WebResult<(Vec<ApprovalResult>, Vec<String>)> {
+        let refs: Vec<&str> = refs.split(',').filter(|r| !r.trim().is_empty()).collect();
+        // A group is what a person can read before approving it: no more, even from the API.
+        if refs.len() > view::GROUP_MAX {
+            return Err(WebError::bad_request(format!(
+                "{} drafts at once: a group holds at most {}; approve them in groups as the queue shows them",
+                refs.len(),
+                view::GROUP_MAX
+            )));
+        }
         let mut done = Vec::new();
         let mut refused = Vec::new();
-        for r in refs.split(',').filter(|r| !r.trim().is_empty()) {
+        for r in refs {
             let Some((account, id)) = view::parse_ref(r) else { return Err(WebError::bad_request(format!("{r:?} is not a draft reference"))) };
             let app = self.app(&account)?;
             let draft = app.store.draft(id).await?;
