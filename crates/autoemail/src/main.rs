@@ -10,7 +10,7 @@ use autoemail::pipeline::{IngestOutcome, Source};
 use autoemail::sync::RunOptions;
 use autoemail::{App, demo, eval};
 use autoemail_core::parse_message;
-use autoemail_store::{AuditFilter, QueueItem};
+use autoemail_store::{AuditFilter, QueueEntry};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -293,14 +293,9 @@ async fn real_main() -> anyhow::Result<()> {
             }
         }
         Command::Import { path } => import_cmd(&app, &path).await?,
-        Command::Queue { json } => {
-            let queue = app.store.queue(Some(app.account())).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&queue)?);
-            } else {
-                print_queue(&queue);
-            }
-        }
+        Command::Queue { json: true } => println!("{}", serde_json::to_string_pretty(&app.store.queue(Some(app.account())).await?)?),
+        // The list needs no signals, versions or usage: the narrow entries read a third as much.
+        Command::Queue { json: false } => print_queue(&app.store.queue_entries(Some(app.account())).await?),
         Command::Show { id, html: false } => show_cmd(&app, id).await?,
         Command::Show { id, html: true } => {
             let d = app.store.draft(id).await?;
@@ -474,7 +469,7 @@ async fn demo_cmd(dir: &Path, fresh: bool, serve: bool, actor: &str) -> anyhow::
     let stats = app.store.message_stats(Some(app.account())).await?;
     let cats: Vec<String> = stats.by_category.iter().map(|(c, n)| format!("{c} {n}")).collect();
     println!("Triage: {}\n", cats.join(", "));
-    print_queue(&app.store.queue(Some(app.account())).await?);
+    print_queue(&app.store.queue_entries(Some(app.account())).await?);
     let cfg = s.config_path.display();
     println!("\nReview the drafts (every command takes --config {cfg}, or export AUTOEMAIL_CONFIG={cfg}):");
     println!("  autoemail --config {cfg} show ID        the message, the draft and why it waits");
@@ -653,18 +648,17 @@ fn fmt_time(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| ts.to_string())
 }
 
-fn print_queue(queue: &[QueueItem]) {
+fn print_queue(queue: &[QueueEntry]) {
     if queue.is_empty() {
         println!("The review queue is empty.");
         return;
     }
     println!("{} draft(s) waiting for you, most urgent first:", queue.len());
     for item in queue {
-        let d = &item.draft;
         let who = item.from_name.clone().or(item.from_email.clone()).unwrap_or_else(|| "(unknown)".into());
-        let level = if d.state == autoemail_core::review::DraftState::Failed { "FAILED".to_string() } else { d.assessment.level.as_str().to_uppercase() };
-        println!("\n#{:<4} [{level}] {who}: {}", d.id, item.subject);
-        for reason in d.reasons().iter().take(4) {
+        let level = if item.state == autoemail_core::review::DraftState::Failed { "FAILED".to_string() } else { item.level.as_str().to_uppercase() };
+        println!("\n#{:<4} [{level}] {who}: {}", item.draft_id, item.subject);
+        for reason in item.reasons.iter().take(4) {
             println!("       - {reason}");
         }
     }
