@@ -526,7 +526,7 @@ struct Normalized {
 impl Normalized {
     fn of(text: &str) -> Option<Normalized> {
         let spaced: Vec<(usize, usize)> = SPACED_LETTERS.find_iter(text).map(|m| (m.start(), m.end())).collect();
-        if spaced.is_empty() && !text.chars().any(invisible) {
+        if spaced.is_empty() && !crate::message::has_invisible(text) {
             return None;
         }
         let mut out = Normalized { text: String::with_capacity(text.len()), origin: Vec::with_capacity(text.len() + 1) };
