@@ -40,7 +40,7 @@ pub struct DemoSummary {
 
 pub async fn prepare(dir: &Path, fresh: bool) -> Result<(App, DemoSummary)> {
     if fresh && dir.exists() {
-        for name in ["demo.sqlite", "demo.sqlite-wal", "demo.sqlite-shm"] {
+        for name in ["demo.sqlite", "demo.sqlite-wal", "demo.sqlite-shm", "demo.sqlite.migrate-lock"] {
             let _ = std::fs::remove_file(dir.join(name));
         }
         let _ = std::fs::remove_dir_all(dir.join("sent-mail"));

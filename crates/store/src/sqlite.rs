@@ -37,19 +37,22 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> 
 /// How long opening a store waits for another process's migrations.
 const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(120);
 
-/// An exclusive lock on the database file, held while migrations run. sqlx
-/// does not lock SQLite migrations: the daemon and `autoemail queue` opening a
-/// new store at once both ran the first migration, and one of them failed
-/// ("table messages already exists"). The lock is `flock`, which SQLite's own
-/// `fcntl` locks do not see, and it is released when the file is dropped.
+/// An exclusive lock held while migrations run. sqlx does not lock SQLite
+/// migrations: the daemon and `autoemail queue` opening a new store at once
+/// both ran the first migration, and one of them failed ("table messages
+/// already exists"). The lock is on a file beside the database, never the
+/// database itself: closing any descriptor of the database file would drop
+/// every POSIX lock SQLite holds on it in this process. It is released when
+/// the returned file is dropped; the empty lock file stays (removing it would
+/// let a waiting process and a new one both take a lock).
 async fn lock_for_migrations(path: &std::path::Path) -> Result<Option<std::fs::File>> {
     let name = path.to_string_lossy();
     if name.is_empty() || name == ":memory:" {
         return Ok(None);
     }
-    let failed = |e: std::io::Error| StoreError::File(format!("cannot open the database {} to migrate it: {e}", path.display()));
-    // An empty file is a valid empty database, so creating it here is harmless.
-    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(failed)?;
+    let lock_path = std::path::PathBuf::from(format!("{name}.migrate-lock"));
+    let failed = |e: std::io::Error| StoreError::File(format!("cannot open {} to migrate the database: {e}", lock_path.display()));
+    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock_path).map_err(failed)?;
     let started = std::time::Instant::now();
     loop {
         match file.try_lock() {

@@ -21,5 +21,6 @@ async fn a_new_store_opened_at_once_from_several_pools_migrates_once() {
         }
         let store = SqliteStore::open(&path).await.unwrap();
         assert!(store.queue(None).await.unwrap().is_empty(), "round {round}: the schema is whole");
+        assert!(dir.path().join("store.sqlite.migrate-lock").exists(), "the lock is a file beside the database, not the database");
     }
 }
