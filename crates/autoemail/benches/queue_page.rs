@@ -11,6 +11,7 @@
 //! the page refreshes every 4 seconds, and the JSON queue. Prints the median of
 //! 7 requests each. Aim: the page opens in under a second with 20,000 drafts
 //! waiting; the refresh is shown as its share of the 4-second interval.
+//! BENCH_KEEP=1 keeps the store and prints its path.
 
 use std::time::Instant;
 
@@ -128,6 +129,9 @@ async fn main() {
     let (refresh, refresh_bytes) = median_ms(&http, &format!("{base}/queue/items")).await;
     let (api, api_bytes) = median_ms(&http, &format!("{base}/api/queue")).await;
     server.task.abort();
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("store kept for inspection: {}", dir.keep().join("demo.sqlite").display());
+    }
 
     println!("store: every waiting draft whole (`queue`, for `autoemail queue`): {:>5.0} ms", whole_ms[3]);
     println!("store: what the list shows of each (`queue_entries`):              {:>5.0} ms", entries_ms[3]);
