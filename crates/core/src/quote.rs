@@ -61,7 +61,7 @@ fn is_original_rule(line: &str) -> bool {
     }
     let lower = line.to_ascii_lowercase();
     let stripped = lower.trim_matches(|c: char| c == '-' || c == '_' || c.is_whitespace());
-    (lower.starts_with("---") || lower.starts_with("___")) && matches!(stripped, "original message" | "forwarded message" | "forwarded by" | "reply message")
+    matches!(stripped, "original message" | "forwarded message" | "forwarded by" | "reply message")
         || lower.starts_with("-----original message")
         || lower.starts_with("---------------------- forwarded by")
 }
