@@ -125,12 +125,12 @@ async fn queue_list(shared: &Shared, filter: &QueueFilter) -> WebResult<(QueueLi
     let more = beyond_window + single.len().saturating_sub(PAGE_ROWS) + groups.iter().skip(PAGE_GROUPS).map(|g| g.members.len()).sum::<usize>();
     groups.truncate(PAGE_GROUPS);
     single.truncate(PAGE_ROWS);
-    let first_group = groups.first().cloned();
-    let groups = groups.into_iter().map(group_summary).collect();
-    Ok((QueueList { rows: single, groups, held: shared.held().await?, total, high, hidden_by_filter, more }, categories, first_group))
+    let summaries = groups.iter().map(group_summary).collect();
+    let first_group = groups.into_iter().next();
+    Ok((QueueList { rows: single, groups: summaries, held: shared.held().await?, total, high, hidden_by_filter, more }, categories, first_group))
 }
 
-fn group_summary(g: Group) -> GroupSummary {
+fn group_summary(g: &Group) -> GroupSummary {
     let mut senders: Vec<String> = g.members.iter().map(|m| m.row.from.clone()).collect();
     senders.dedup();
     let shown = senders.len().min(3);
@@ -144,7 +144,7 @@ fn group_summary(g: Group) -> GroupSummary {
         autonomy_key: g.autonomy_key.clone(),
         usual: view::clip(&g.usual, 160),
         senders: senders_text,
-        refs: g.refs,
+        refs: g.refs.clone(),
     }
 }
 
