@@ -480,18 +480,8 @@ impl Store for PgStore {
     }
 
     async fn queue_entries(&self, account: Option<&str>) -> Result<Vec<QueueEntry>> {
-        let rows = sqlx::query(
-            "SELECT d.id, d.message_row, d.state, d.body, d.risk_level, d.route_json, d.priority, d.autonomy_key, d.snoozed_until,
-                    m.account, m.from_email, m.from_name, m.subject, m.date, m.received_at
-             FROM drafts d JOIN messages m ON m.id = d.message_row
-             WHERE d.state IN ('pending', 'failed') AND ($1::text IS NULL OR m.account = $1)",
-        )
-        .bind(account)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut entries = rows.iter().map(crate::rows::queue_entry_from_row).collect::<Result<Vec<QueueEntry>>>()?;
-        sort_queue_entries(&mut entries);
-        Ok(entries)
+        let rows = sqlx::query(crate::rows::queue_entries_sql!("($1::text IS NULL OR m.account = $1)")).bind(account).fetch_all(&self.pool).await?;
+        crate::rows::queue_entries_from_rows(&rows)
     }
 
     async fn approve(&self, draft_id: i64, body: &str, outbox: NewOutboxEntry, audit: AuditEvent) -> Result<i64> {

@@ -5,12 +5,42 @@ use autoemail_core::review::DraftState;
 use autoemail_core::risk::RiskLevel;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use crate::model::{QueueEntry, route_reasons};
+use crate::model::{QueueEntry, route_reasons, sort_queue_entries};
 use crate::sqlite::from_json;
 use crate::{Result, StoreError};
 
+/// The `queue_entries` query up to its account filter, which each database
+/// writes with its own placeholder: the columns `queue_entry_from_row` reads.
+macro_rules! queue_entries_sql {
+    ($account_filter:literal) => {
+        concat!(
+            "SELECT d.id, d.message_row, d.state, d.body, d.risk_level, d.route_json, d.priority, d.autonomy_key, d.snoozed_until,
+                    m.account, m.from_email, m.from_name, m.subject, m.date, m.received_at
+             FROM drafts d JOIN messages m ON m.id = d.message_row
+             WHERE d.state IN ('pending', 'failed') AND ",
+            $account_filter
+        )
+    };
+}
+pub(crate) use queue_entries_sql;
+
+/// The rows of a `queue_entries_sql!` query as entries, most urgent first.
+pub(crate) fn queue_entries_from_rows<R>(rows: &[R]) -> Result<Vec<QueueEntry>>
+where
+    R: Row,
+    for<'s> &'s str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let mut entries = rows.iter().map(queue_entry_from_row).collect::<Result<Vec<QueueEntry>>>()?;
+    sort_queue_entries(&mut entries);
+    Ok(entries)
+}
+
 /// A `queue_entries` row: the draft's columns and its message's.
-pub(crate) fn queue_entry_from_row<'r, R>(row: &'r R) -> Result<QueueEntry>
+fn queue_entry_from_row<'r, R>(row: &'r R) -> Result<QueueEntry>
 where
     R: Row,
     for<'s> &'s str: ColumnIndex<R>,
