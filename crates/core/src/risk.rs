@@ -130,13 +130,55 @@ pub const LOW_CONFIDENCE: f32 = 0.6;
 struct Pattern {
     kind: SignalKind,
     severity: Severity,
-    regex: &'static LazyLock<Regex>,
+    regex: &'static LazyLock<Keywords>,
     what: &'static str,
 }
 
 macro_rules! re {
     ($name:ident, $pat:expr) => {
         static $name: LazyLock<Regex> = LazyLock::new(|| ascii_regex($pat));
+    };
+}
+
+/// A text and its ASCII-lowercased copy: the same byte offsets, so a span
+/// found in one quotes the other.
+#[derive(Clone, Copy)]
+struct Cased<'a> {
+    text: &'a str,
+    lower: &'a str,
+}
+
+impl<'a> Cased<'a> {
+    fn slice(self, range: std::ops::Range<usize>) -> Cased<'a> {
+        Cased { text: &self.text[range.clone()], lower: &self.lower[range] }
+    }
+}
+
+/// A keyword pattern and the form of the text it reads. A folded pattern is
+/// written in lower case without `(?i)` and reads the lowercased text: that
+/// keeps the regex engine's literal prefilter, which `(?i)` over many
+/// keywords turns off (measured over the corpus: 3 to 6 times faster for the
+/// folded ones below, no gain for the others, which stay case-insensitive).
+/// Unlike `(?i)`, folding leaves the two non-ASCII letters that Unicode folds
+/// into ASCII ones (the long s and the Kelvin sign) as they are.
+struct Keywords {
+    regex: Regex,
+    folded: bool,
+}
+
+impl Keywords {
+    fn find(&self, t: Cased<'_>) -> Option<(usize, usize)> {
+        let m = self.regex.find(if self.folded { t.lower } else { t.text })?;
+        Some((m.start(), m.end()))
+    }
+}
+
+macro_rules! keywords {
+    ($name:ident, folded, $pat:expr) => {
+        static $name: LazyLock<Keywords> = LazyLock::new(|| Keywords { regex: ascii_regex($pat), folded: true });
+    };
+    ($name:ident, $pat:expr) => {
+        static $name: LazyLock<Keywords> = LazyLock::new(|| Keywords { regex: ascii_regex($pat), folded: false });
     };
 }
 
@@ -153,38 +195,42 @@ pub(crate) fn ascii_regex(pattern: &str) -> Regex {
     regex::RegexBuilder::new(&ascii).dfa_size_limit(DFA_CACHE).build().expect("built-in pattern compiles")
 }
 
-re!(
+keywords!(
     MONEY,
     r"(?i)(?:[$€£¥]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds)\b|\b(?:price|pricing|quote|quotation|discount|invoice|payment terms?|refund|deposit|fee|rate card|per hour|hourly rate)\b)"
 );
-re!(
+keywords!(
     DEADLINE,
-    r"(?i)\b(?:deadline|due (?:date|by|on)|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:day|week|month)|eod|eow|cob|the end of)|no later than|within \d+ (?:hours?|days?|weeks?)|(?:on|by|before|until) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:on|by|before|until) \d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|asap|urgent(?:ly)?)\b"
+    folded,
+    r"\b(?:deadline|due (?:date|by|on)|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:day|week|month)|eod|eow|cob|the end of)|no later than|within \d+ (?:hours?|days?|weeks?)|(?:on|by|before|until) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:on|by|before|until) \d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|asap|urgent(?:ly)?)\b"
 );
-re!(
+keywords!(
     LEGAL,
     r"(?i)\b(?:contract|agreement|terms and conditions|terms of service|liabilit(?:y|ies)|liable|warrant(?:y|ies)|indemnif\w*|nda|non-disclosure|lawsuit|litigation|attorney|lawyer|legal action|counsel|subpoena|settlement|breach|compliance|regulator\w*|gdpr|copyright|intellectual property|arbitration|court)\b"
 );
-re!(
+keywords!(
     COMPLAINT,
-    r"(?i)\b(?:disappointed|unacceptable|complaint|frustrat\w+|angry|furious|terrible|awful|worst|not happy|unhappy|poor service|ridiculous|refund|chargeback|cancel my|escalat\w+|report you|threat\w*|(?:will|going to|we'll|i'll) sue\b|lawsuit)"
+    folded,
+    r"\b(?:disappointed|unacceptable|complaint|frustrat\w+|angry|furious|terrible|awful|worst|not happy|unhappy|poor service|ridiculous|refund|chargeback|cancel my|escalat\w+|report you|threat\w*|(?:will|going to|we'll|i'll) sue\b|lawsuit)"
 );
-re!(
+keywords!(
     CREDENTIALS,
-    r"(?i)\b(?:password|passcode|login details|credentials|one-time code|otp|verification code|bank (?:details|account)|account number|routing number|iban|swift|sort code|credit card|card number|cvv|social security|ssn|passport (?:number|copy)|date of birth|wire (?:the )?(?:money|funds|transfer)|gift cards?)\b"
+    folded,
+    r"\b(?:password|passcode|login details|credentials|one-time code|otp|verification code|bank (?:details|account)|account number|routing number|iban|swift|sort code|credit card|card number|cvv|social security|ssn|passport (?:number|copy)|date of birth|wire (?:the )?(?:money|funds|transfer)|gift cards?)\b"
 );
-re!(
+keywords!(
     CONFIDENTIAL,
-    r"(?i)\b(?:confidential\w*|privileged|privilege|attorney[- ]client|do not (?:forward|distribute|share|circulate)|internal (?:only|use)|not for (?:distribution|circulation)|proprietary|secret(?:s|ly)?|sensitive|between (?:you and me|us)|off the record|need to know|discreet\w*|embargo\w*)\b"
+    folded,
+    r"\b(?:confidential\w*|privileged|privilege|attorney[- ]client|do not (?:forward|distribute|share|circulate)|internal (?:only|use)|not for (?:distribution|circulation)|proprietary|secret(?:s|ly)?|sensitive|between (?:you and me|us)|off the record|need to know|discreet\w*|embargo\w*)\b"
 );
 // Legal and regulatory topics in incoming mail: wider than contractual wording,
 // because a reply to a regulatory or legal discussion needs a person.
-re!(
+keywords!(
     LEGAL_TOPIC,
     r"(?i)\b(?:lawsuits?|litigation|attorneys?|lawyers?|legal|subpoena\w*|settlement|arbitration|courts?|regulators?|regulations?|regulatory|ferc|cpuc|puc|legislat\w+|statut\w+|dockets?|rulemaking|antitrust|bankrupt\w*|injunction|plaintiffs?|defendants?|judges?|jurisdiction|indemnif\w*|liabilit(?:y|ies)|warrant(?:y|ies)|non-disclosure|nda|breach(?:es|ed)?|complian(?:ce|t)|tariffs?|deregulat\w+|price caps?|senate|senators?|congress\w*|governor|commissioners?|(?:public utilities|utilities|securities|trade|federal|state|energy|regulatory|exchange) commission|commission (?:staff|order|ruling|decision|hearing|proceeding)|(?:public|court|committee|senate|regulatory|legislative|evidentiary|the) hearings?|testimony|(?-i:SEC|FTC|DOJ)|gdpr|copyright|contracts?|contractual)\b"
 );
 // Worry, concern and friction short of an outright complaint.
-re!(
+keywords!(
     NEGATIVE_TONE,
     r"(?i)\b(?:concern\w*|worr\w+|afraid|fear\w*|problem\w*|trouble\w*|unfortunate\w*|regret\w*|mess|crisis|disaster\w*|fail\w*|wrong|blame\w*|bad|worse|hate|annoy\w*|damn|hell|crap|shit|stupid|idiot\w*|sad|shame(?:ful|d)?|embarrass\w*|outrage\w*|serious\w*|critical|confus\w+|mistake\w*|hurt|damage\w*|difficult\w*|tough|attack\w*|fight\w*|warn\w*|caution\w*|doubt\w*|nervous|anxious|anxiety|dispute\w*|unfair|cheat\w*|lie|lied|lying|scam\w*|screw\w*|no way|can't believe|sarcas\w*|sucks?|pissed|upset\w*)\b"
 );
@@ -223,18 +269,18 @@ const DRAFT_PATTERNS: &[Pattern] = &[
 
 /// Adds one signal per pattern that matches `text`; `offset` places the span
 /// in the larger text the signal refers to.
-fn scan(text: &str, offset: usize, patterns: &[Pattern], source: Source, prefix: &str, out: &mut Vec<RiskSignal>) {
+fn scan(text: Cased<'_>, offset: usize, patterns: &[Pattern], source: Source, prefix: &str, out: &mut Vec<RiskSignal>) {
     for p in patterns {
         if out.iter().any(|o| o.kind == p.kind && o.source == source) {
             continue;
         }
-        if let Some(m) = p.regex.find(text) {
+        if let Some((start, end)) = p.regex.find(text) {
             out.push(RiskSignal {
                 kind: p.kind,
                 severity: p.severity,
                 source,
-                explanation: format!("{prefix}{} (\"{}\")", p.what, m.as_str().trim()),
-                span: Some((offset + m.start(), offset + m.end())),
+                explanation: format!("{prefix}{} (\"{}\")", p.what, text.text[start..end].trim()),
+                span: Some((offset + start, offset + end)),
             });
         }
     }
@@ -248,17 +294,21 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
     // blank space: check there before searching the whole text for it.
     let leading = msg.text.len() - msg.text.trim_start().len();
     let found = if msg.text[leading..].starts_with(msg.fresh_text.as_str()) { Some(leading) } else { msg.text.find(msg.fresh_text.as_str()) };
-    let (fresh, fresh_at) = match found {
-        Some(at) if !msg.fresh_text.is_empty() => (msg.fresh_text.as_str(), at),
-        _ => (msg.text.as_str(), 0),
+    let (fresh_at, fresh_end) = match found {
+        Some(at) if !msg.fresh_text.is_empty() => (at, at + msg.fresh_text.len()),
+        _ => (0, msg.text.len()),
     };
-    scan(fresh, fresh_at, MESSAGE_PATTERNS, Source::Message, "", &mut out);
+    let lower = msg.text.to_ascii_lowercase();
+    let text = Cased { text: &msg.text, lower: &lower };
+    scan(text.slice(fresh_at..fresh_end), fresh_at, MESSAGE_PATTERNS, Source::Message, "", &mut out);
     // Legal or confidential matter in quoted or forwarded text carries into the reply.
-    let rest = [(&msg.text[..fresh_at], 0), (&msg.text[fresh_at + fresh.len()..], fresh_at + fresh.len())];
-    for (text, at) in rest {
-        scan(text, at, QUOTED_PATTERNS, Source::Message, "quoted or forwarded text: ", &mut out);
+    for range in [0..fresh_at, fresh_end..msg.text.len()] {
+        let at = range.start;
+        scan(text.slice(range), at, QUOTED_PATTERNS, Source::Message, "quoted or forwarded text: ", &mut out);
     }
-    if let Some(s) = MESSAGE_PATTERNS.iter().find(|p| p.regex.is_match(&msg.subject))
+    let subject_lower = msg.subject.to_ascii_lowercase();
+    let subject = Cased { text: &msg.subject, lower: &subject_lower };
+    if let Some(s) = MESSAGE_PATTERNS.iter().find(|p| p.regex.find(subject).is_some())
         && !out.iter().any(|o| o.kind == s.kind)
     {
         out.push(RiskSignal { kind: s.kind, severity: s.severity, source: Source::Message, explanation: format!("subject: {}", s.what), span: None });
@@ -343,7 +393,8 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
 /// `thread_text` is everything the thread already says (for "new" links or addresses).
 pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     let mut out = Vec::new();
-    scan(&draft.body, 0, DRAFT_PATTERNS, Source::Draft, "", &mut out);
+    let lower = draft.body.to_ascii_lowercase();
+    scan(Cased { text: &draft.body, lower: &lower }, 0, DRAFT_PATTERNS, Source::Draft, "", &mut out);
     for ask in crate::ask::detect(&draft.body) {
         let sentence = excerpt(&draft.body[ask.span.0..ask.span.1]);
         let (kind, severity, what) = match ask.kind {
@@ -424,4 +475,90 @@ pub fn combine(signals: Vec<RiskSignal>) -> Assessment {
         _ => RiskLevel::Routine,
     };
     Assessment { level, signals }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FOLDED: [(&str, &LazyLock<Keywords>); 4] =
+        [("DEADLINE", &DEADLINE), ("COMPLAINT", &COMPLAINT), ("CREDENTIALS", &CREDENTIALS), ("CONFIDENTIAL", &CONFIDENTIAL)];
+
+    /// Words from the folded patterns and their neighbours, in any case.
+    const TOKENS: &[&str] = &[
+        "deadline",
+        "due by",
+        "due on",
+        "by friday",
+        "by the end of",
+        "end of day",
+        "asap",
+        "urgently",
+        "no later than",
+        "within 3 days",
+        "on jan 5",
+        "by sept. 12",
+        "until 3rd of march",
+        "before 21 dec",
+        "password",
+        "bank account",
+        "iban",
+        "wire the funds",
+        "gift cards",
+        "one-time code",
+        "confidential",
+        "attorney-client",
+        "do not forward",
+        "between you and me",
+        "secretly",
+        "not happy",
+        "unacceptable",
+        "frustrated",
+        "we'll sue",
+        "threats",
+        "cancel my",
+        "refund",
+        "é",
+        "ß",
+        "K",
+        "x",
+        "12",
+        "the",
+        "dueling",
+        "passwords",
+    ];
+
+    fn flip_case(text: &str, bits: u64) -> String {
+        text.chars().enumerate().map(|(i, c)| if bits >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c }).collect()
+    }
+
+    #[test]
+    fn folded_patterns_are_written_in_lower_case() {
+        for (name, k) in FOLDED {
+            let pattern = k.regex.as_str();
+            assert!(k.folded && !pattern.contains("(?i"), "{name} is not folded");
+            // Upper-case letters only in escapes such as \W or \S.
+            let bytes = pattern.as_bytes();
+            for (i, b) in bytes.iter().enumerate() {
+                assert!(!b.is_ascii_uppercase() || (i > 0 && bytes[i - 1] == b'\\'), "{name} has an upper-case letter at {i}: it would never match");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A folded pattern on the lowercased text finds what the case-insensitive
+        /// pattern it replaced finds on the text, at the same place.
+        #[test]
+        fn folded_patterns_match_like_case_insensitive_ones(
+            parts in proptest::collection::vec((proptest::sample::select(TOKENS), proptest::sample::select(&[" ", ". ", "\n", ", ", "-", ""][..]), proptest::num::u64::ANY), 0..10)
+        ) {
+            let text: String = parts.iter().map(|(t, sep, bits)| flip_case(t, *bits) + sep).collect();
+            let lower = text.to_ascii_lowercase();
+            for (name, k) in FOLDED {
+                let insensitive = ascii_regex(&format!("(?i){}", k.regex.as_str()));
+                let expected = insensitive.find(&text).map(|m| (m.start(), m.end()));
+                proptest::prop_assert_eq!(k.find(Cased { text: &text, lower: &lower }), expected, "{} on {:?}", name, text);
+            }
+        }
+    }
 }
