@@ -189,10 +189,14 @@ pub(crate) const DFA_CACHE: usize = 32 << 20;
 /// regex engine from using its fast DFA on non-ASCII text (10× slower here),
 /// and every keyword in these patterns is ASCII anyway.
 pub(crate) fn ascii_regex(pattern: &str) -> Regex {
-    let ascii = pattern.replace(r"\b", r"(?-u:\b)").replace(r"\w", r"(?-u:\w)");
     // A larger lazy-DFA cache: with the default one, long keyword alternations
     // over whole messages clear it again and again (measured: 1.7x slower).
-    regex::RegexBuilder::new(&ascii).dfa_size_limit(DFA_CACHE).build().expect("built-in pattern compiles")
+    regex::RegexBuilder::new(&ascii_pattern(pattern)).dfa_size_limit(DFA_CACHE).build().expect("built-in pattern compiles")
+}
+
+/// The pattern with ASCII word boundaries and word characters (see [`ascii_regex`]).
+pub(crate) fn ascii_pattern(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)").replace(r"\w", r"(?-u:\w)")
 }
 
 keywords!(
