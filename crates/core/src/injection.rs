@@ -127,10 +127,62 @@ static YOU: LazyLock<Regex> = LazyLock::new(|| ascii_regex(r"(?i)\b(?:you|your|y
 static GENERIC_ASKER: LazyLock<Regex> = LazyLock::new(|| ascii_regex(r"(?i)^\W*(?:how|what) (?:do|would|can|should|could) (?:i|you|we|one) "));
 /// Where a new sentence starts without punctuation: a capitalised task verb or
 /// question word right after other text ("…the Mercury T Explain the theory…").
-static SENTENCE_OPENER: LazyLock<Regex> = LazyLock::new(|| {
-    let capitalised: Vec<String> = format!("{TASK_VERBS}|{SHAPING_VERBS}").split('|').map(|v| format!("{}{}", v[..1].to_ascii_uppercase(), &v[1..])).collect();
-    ascii_regex(&format!(r" (?:{}|What|Who|How|Why|When|Where|Which|Can you|Could you|Would you)\b", capitalised.join("|")))
+/// The openers spelled out ("Summari[sz]e" as "Summarise" and "Summarize").
+fn sentence_opener_words() -> Vec<String> {
+    let mut out = Vec::new();
+    for v in format!("{TASK_VERBS}|{SHAPING_VERBS}|what|who|how|why|when|where|which|can you|could you|would you").split('|') {
+        let capitalised = format!("{}{}", v[..1].to_ascii_uppercase(), &v[1..]);
+        for (sz, hyphen) in [("s", "-"), ("s", ""), ("z", "-"), ("z", "")] {
+            let spelling = capitalised.replace("[sz]", sz).replace("-?", hyphen);
+            if !out.contains(&spelling) {
+                out.push(spelling);
+            }
+        }
+    }
+    out
+}
+
+/// The openers by the letter they start with, then by first word, each with
+/// what must follow that word: "" for one word, " up" for "Look up", "-play"
+/// for "Role-play".
+type OpenerWords = Vec<(String, Vec<String>)>;
+static OPENER_WORDS: LazyLock<[OpenerWords; 26]> = LazyLock::new(|| {
+    let mut by_letter: [OpenerWords; 26] = Default::default();
+    for opener in sentence_opener_words() {
+        let split = opener.find([' ', '-']).unwrap_or(opener.len());
+        let (word, rest) = (&opener[..split], opener[split..].to_string());
+        let words = &mut by_letter[usize::from(opener.as_bytes()[0] - b'A')];
+        match words.iter_mut().find(|(w, _)| w == word) {
+            Some((_, rests)) => rests.push(rest),
+            None => words.push((word.to_string(), vec![rest])),
+        }
+    }
+    by_letter
 });
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Is there a sentence opener at `at`: a space, then an opener as a whole
+/// word? Checked inside the sentence splitter's one pass over the bytes: the
+/// regex over two hundred capitalised words it replaced read every byte
+/// through an automaton of its own.
+fn opener_at(bytes: &[u8], at: usize) -> bool {
+    if bytes[at] != b' ' || !bytes.get(at + 1).is_some_and(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let word_end = bytes[at + 1..].iter().position(|b| !is_word_byte(*b)).map_or(bytes.len(), |n| at + 1 + n);
+    let word = &bytes[at + 1..word_end];
+    let words = &OPENER_WORDS[usize::from(word[0] - b'A')];
+    let Some((_, rests)) = words.iter().find(|(w, _)| w.len() == word.len() && w.as_bytes() == word) else {
+        return false;
+    };
+    rests.iter().any(|rest| {
+        let end = word_end + rest.len();
+        bytes[word_end..].starts_with(rest.as_bytes()) && bytes.get(end).is_none_or(|b| !is_word_byte(*b))
+    })
+}
 static URL: LazyLock<Regex> = LazyLock::new(|| ascii_regex(r"(?i)https?://|www\."));
 
 const STOP_WORDS: &[&str] = &[
@@ -327,9 +379,11 @@ fn quoted_ranges(line: &str) -> Vec<(usize, usize)> {
     let bytes = line.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
+    // From quote mark to quote mark: most of a line has none.
+    while let Some(next) = memchr::memchr2(b'\'', b'"', &bytes[i..]) {
+        i += next;
         let q = bytes[i];
-        let opens = (q == b'\'' || q == b'"') && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        let opens = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
         if opens {
             let limit = (i + 82).min(bytes.len());
             if let Some(len) = bytes[i + 1..limit].iter().position(|&b| b == q && b != b'\n') {
@@ -373,13 +427,16 @@ fn sentences(text: &str) -> Vec<(usize, usize)> {
         let quoted = quoted_ranges(para);
         let in_quote = |i: usize| quoted.iter().any(|(a, b)| i > *a && i < *b - 1);
         let bytes = para.as_bytes();
-        let mut cuts: Vec<usize> = (0..bytes.len())
-            .filter(|&i| matches!(bytes[i], b'.' | b'!' | b'?') && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) && !in_quote(i))
-            .map(|i| i + 1)
-            .collect();
-        for m in SENTENCE_OPENER.find_iter(para) {
-            if m.start() > 0 && !bytes[m.start() - 1].is_ascii_whitespace() && !in_quote(m.start()) {
-                cuts.push(m.start() + 1);
+        // Cut after sentence punctuation, and before an opener that follows other text.
+        let mut cuts: Vec<usize> = Vec::new();
+        for (i, &b) in bytes.iter().enumerate() {
+            let cut = match b {
+                b'.' | b'!' | b'?' => bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()),
+                b' ' => i > 0 && !bytes[i - 1].is_ascii_whitespace() && opener_at(bytes, i),
+                _ => false,
+            };
+            if cut && !in_quote(i) {
+                cuts.push(i + 1);
             }
         }
         // A quotation that ends with its own full stop or question mark ends the
@@ -793,7 +850,71 @@ mod word_tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The regex that found sentence openers before `opener_at`.
+    fn opener_regex() -> Regex {
+        let capitalised: Vec<String> =
+            format!("{TASK_VERBS}|{SHAPING_VERBS}").split('|').map(|v| format!("{}{}", v[..1].to_ascii_uppercase(), &v[1..])).collect();
+        ascii_regex(&format!(r" (?:{}|What|Who|How|Why|When|Where|Which|Can you|Could you|Would you)\b", capitalised.join("|")))
+    }
+
+    #[test]
+    fn opener_spellings_are_plain_words() {
+        let words = sentence_opener_words();
+        assert!(words.len() > 150 && words.iter().any(|w| w == "Summarize") && words.iter().any(|w| w == "Roleplay"));
+        for w in words {
+            assert!(w.bytes().all(|b| b.is_ascii_alphabetic() || b == b' ' || b == b'-'), "{w}");
+        }
+    }
+
+    /// `quoted_ranges` as it was, reading every byte.
+    fn quoted_ranges_bytewise(line: &str) -> Vec<(usize, usize)> {
+        let bytes = line.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let q = bytes[i];
+            let opens = (q == b'\'' || q == b'"') && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+            if opens {
+                let limit = (i + 82).min(bytes.len());
+                if let Some(len) = bytes[i + 1..limit].iter().position(|&b| b == q && b != b'\n') {
+                    let close = i + 1 + len;
+                    if bytes.get(close + 1).is_none_or(|b| !b.is_ascii_alphanumeric()) {
+                        out.push((i, close + 1));
+                        i = close + 1;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
     proptest! {
+        /// Jumping from quote mark to quote mark finds the quotations reading every byte found.
+        #[test]
+        fn quoted_ranges_match_the_bytewise_scan(line in "[ab '\"\n.?é]{0,120}") {
+            prop_assert_eq!(quoted_ranges(&line), quoted_ranges_bytewise(&line));
+        }
+
+        /// The opener scan finds every place the regex it replaced found, and no other.
+        #[test]
+        fn sentence_openers_match_the_regex_they_replaced(
+            parts in proptest::collection::vec((
+                proptest::sample::select(&[
+                    "Explain", "explain", "EXPLAIN", "Look up", "Look  up", "Look", "Look upon", "Role-play", "Roleplay", "Role play", "Role",
+                    "Summarise", "Summarize", "Summari", "Can you", "Can", "Can your", "What", "Whatever", "What's", "Add_", "Addé", "Act as",
+                    "Act", "Break down", "Break", "I", "Q", "the", "x1", "Tell", "Which", "Would you", "Would",
+                ][..]),
+                proptest::sample::select(&[" ", "", ". ", "\n", "é", "-", "_", "  ", "'"][..]),
+            ), 0..12)
+        ) {
+            let text: String = parts.iter().map(|(w, sep)| format!("{w}{sep}")).collect();
+            let expected: Vec<usize> = opener_regex().find_iter(&text).map(|m| m.start()).collect();
+            let found: Vec<usize> = (0..text.len()).filter(|&i| opener_at(text.as_bytes(), i)).collect();
+            prop_assert_eq!(found, expected, "{:?}", text);
+        }
+
         /// The hand-written word loop finds exactly what the regex it replaced found.
         #[test]
         fn words_match_the_regex_they_replaced(text in "[a-z' .1é-]{0,40}") {
