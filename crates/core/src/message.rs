@@ -249,7 +249,7 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
     if text.trim().is_empty() && msg.attachments.is_empty() {
         msg.warn(WarningCode::NoReadableBody, "no readable text in the body");
     }
-    text = normalize_newlines(&text);
+    text = normalize_newlines(text);
     if text.len() > MAX_ANALYZED_TEXT {
         let cut = floor_char_boundary(&text, MAX_ANALYZED_TEXT);
         msg.warn(WarningCode::TextTruncated, format!("body text of {} bytes cut to {cut} for analysis", text.len()));
@@ -366,7 +366,22 @@ fn clean_id(id: &str) -> String {
     id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
 }
 
+/// Runs of whitespace as one space, none at either end. Every header value
+/// and every line of HTML text goes through here: ASCII text (nearly all of
+/// it) is split on bytes, the rest by `char::is_whitespace`.
 fn collapse_whitespace(s: &str) -> String {
+    if s.is_ascii() {
+        let mut out = Vec::with_capacity(s.len());
+        // The ASCII characters `char::is_whitespace` accepts: \t \n \x0B \x0C \r and space.
+        for word in s.as_bytes().split(|b| matches!(b, b'\t'..=b'\r' | b' ')).filter(|w| !w.is_empty()) {
+            if !out.is_empty() {
+                out.push(b' ');
+            }
+            out.extend_from_slice(word);
+        }
+        // ASCII in, ASCII out: always UTF-8.
+        return String::from_utf8(out).unwrap_or_default();
+    }
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {
@@ -377,7 +392,10 @@ fn collapse_whitespace(s: &str) -> String {
     out
 }
 
-fn normalize_newlines(s: &str) -> String {
+fn normalize_newlines(s: String) -> String {
+    if !s.contains('\r') {
+        return s;
+    }
     s.replace("\r\n", "\n").replace('\r', "\n")
 }
 
@@ -687,6 +705,14 @@ mod tests {
     fn every_invisible_character_is_found_and_no_other() {
         for c in '\u{0}'..='\u{10FFFF}' {
             assert_eq!(has_invisible(&format!("é {c} x")), is_invisible(c), "{:?}", c as u32);
+        }
+    }
+
+    proptest::proptest! {
+        /// The ASCII path collapses exactly as splitting on every whitespace character does.
+        #[test]
+        fn collapsing_matches_splitting_on_whitespace(s in "[a \t\n\r\x0B\x0C\x1C\x1F\u{A0}\u{2003}é]{0,24}") {
+            proptest::prop_assert_eq!(collapse_whitespace(&s), s.split_whitespace().collect::<Vec<_>>().join(" "));
         }
     }
 
