@@ -366,30 +366,48 @@ fn clean_id(id: &str) -> String {
     id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
 }
 
-/// Runs of whitespace as one space, none at either end. Every header value
-/// and every line of HTML text goes through here: ASCII text (nearly all of
-/// it) is split on bytes, the rest by `char::is_whitespace`.
+/// Runs of whitespace as one space, none at either end.
 fn collapse_whitespace(s: &str) -> String {
-    if s.is_ascii() {
-        let mut out = Vec::with_capacity(s.len());
-        // The ASCII characters `char::is_whitespace` accepts: \t \n \x0B \x0C \r and space.
-        for word in s.as_bytes().split(|b| matches!(b, b'\t'..=b'\r' | b' ')).filter(|w| !w.is_empty()) {
-            if !out.is_empty() {
-                out.push(b' ');
-            }
-            out.extend_from_slice(word);
-        }
-        // ASCII in, ASCII out: always UTF-8.
-        return String::from_utf8(out).unwrap_or_default();
-    }
     let mut out = String::with_capacity(s.len());
+    push_collapsed(&mut out, s);
+    out
+}
+
+/// Appends `s` with its runs of whitespace as one space, none at either end.
+/// Every header value and every line of HTML text goes through here: ASCII
+/// text (nearly all of it) is split on bytes, the rest by `char::is_whitespace`.
+fn push_collapsed(out: &mut String, s: &str) {
+    let mut first = true;
+    if s.is_ascii() {
+        // The ASCII characters `char::is_whitespace` accepts: \t \n \x0B \x0C \r and space.
+        let is_space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            let start = i;
+            while i < bytes.len() && !is_space(bytes[i]) {
+                i += 1;
+            }
+            if start < i {
+                if !first {
+                    out.push(' ');
+                }
+                out.push_str(&s[start..i]);
+                first = false;
+            }
+        }
+        return;
+    }
     for word in s.split_whitespace() {
-        if !out.is_empty() {
+        if !first {
             out.push(' ');
         }
         out.push_str(word);
+        first = false;
     }
-    out
 }
 
 fn normalize_newlines(s: String) -> String {
@@ -452,10 +470,10 @@ fn hides_content(tag: &str) -> bool {
 pub fn html_parts(html: &str) -> HtmlText {
     let mut visible = String::with_capacity(html.len() / 2);
     let mut hidden = String::new();
-    // Open elements and whether each hides its content.
-    let mut open: Vec<(String, bool)> = Vec::new();
+    // Open elements (their names as written) and whether each hides its content.
+    let mut open: Vec<(&str, bool)> = Vec::new();
     let mut rest = html;
-    let is_hidden = |open: &[(String, bool)]| open.iter().any(|(_, h)| *h);
+    let is_hidden = |open: &[(&str, bool)]| open.iter().any(|(_, h)| *h);
     while let Some(lt) = rest.find('<') {
         let segment = decode_entities(&rest[..lt]);
         if is_hidden(&open) {
@@ -477,31 +495,30 @@ pub fn html_parts(html: &str) -> HtmlText {
             continue;
         }
         let end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
-        let raw_tag = &rest[1..end.saturating_sub(1).max(1)];
-        let tag = raw_tag.trim().to_ascii_lowercase();
+        let tag = rest[1..end.saturating_sub(1).max(1)].trim();
         rest = &rest[end..];
         let closing = tag.starts_with('/');
-        let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let unslashed = tag.trim_start_matches('/');
+        let name = &unslashed[..unslashed.bytes().take_while(u8::is_ascii_alphanumeric).count()];
         if name.is_empty() {
             continue;
         }
-        if !closing && matches!(name.as_str(), "script" | "style" | "head" | "title") {
-            let close = format!("</{name}");
-            rest = match rest.to_ascii_lowercase().find(&close) {
+        if !closing && is_one_of(name, &["script", "style", "head", "title"]) {
+            rest = match find_closing_tag(rest, name) {
                 Some(pos) => &rest[pos..],
                 None => "",
             };
             continue;
         }
-        if matches!(name.as_str(), "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "table" | "blockquote") && !is_hidden(&open) {
+        if is_one_of(name, &["br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "blockquote"]) && !is_hidden(&open) {
             visible.push('\n');
         }
         if closing {
-            if let Some(pos) = open.iter().rposition(|(n, _)| *n == name) {
+            if let Some(pos) = open.iter().rposition(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 open.truncate(pos);
             }
-        } else if !VOID_ELEMENTS.contains(&name.as_str()) && !tag.ends_with('/') {
-            open.push((name, hides_content(&tag)));
+        } else if !is_one_of(name, VOID_ELEMENTS) && !tag.ends_with('/') {
+            open.push((name, may_hide(tag) && hides_content(&tag.to_ascii_lowercase())));
         }
     }
     let tail = decode_entities(rest);
@@ -510,11 +527,12 @@ pub fn html_parts(html: &str) -> HtmlText {
     } else {
         visible.push_str(&tail)
     }
-    let lines: Vec<String> = visible.lines().map(collapse_whitespace).collect();
-    let mut text = String::new();
+    let mut text = String::with_capacity(visible.len());
     let mut blank = 0;
-    for line in lines {
-        if line.is_empty() {
+    for line in visible.lines() {
+        let start = text.len();
+        push_collapsed(&mut text, line);
+        if text.len() == start {
             blank += 1;
             if blank > 1 {
                 continue;
@@ -522,10 +540,29 @@ pub fn html_parts(html: &str) -> HtmlText {
         } else {
             blank = 0;
         }
-        text.push_str(&line);
         text.push('\n');
     }
     HtmlText { visible: text.trim().to_string(), hidden: collapse_whitespace(&hidden) }
+}
+
+/// Tag and element names compare without regard to ASCII case, in place.
+fn is_one_of(name: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// Where `</name` starts in `html`, in any case.
+fn find_closing_tag(html: &str, name: &str) -> Option<usize> {
+    let bytes = html.as_bytes();
+    memchr::memchr_iter(b'<', bytes)
+        .find(|&i| bytes.get(i + 1) == Some(&b'/') && bytes.get(i + 2..i + 2 + name.len()).is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes())))
+}
+
+/// Can [`hides_content`] say yes to this tag? Each of its forms needs a `:`
+/// (a style), the word "hidden" or the word "color": most tags have none, and
+/// skip the copy and the regex.
+fn may_hide(tag: &str) -> bool {
+    let contains = |word: &[u8]| tag.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
+    tag.contains(':') || contains(b"hidden") || contains(b"color")
 }
 
 /// Characters that render as nothing (zero-width spaces and joiners, soft
@@ -565,9 +602,9 @@ fn unseen_share(plain: &str, html_visible: &str) -> Option<f64> {
     (unseen >= 8 && share >= 0.3).then_some(share)
 }
 
-fn decode_entities(s: &str) -> String {
+fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.contains('&') {
-        return s.to_string();
+        return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -587,7 +624,7 @@ fn decode_entities(s: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 fn entity(name: &str) -> Option<char> {
@@ -705,6 +742,102 @@ mod tests {
     fn every_invisible_character_is_found_and_no_other() {
         for c in '\u{0}'..='\u{10FFFF}' {
             assert_eq!(has_invisible(&format!("é {c} x")), is_invisible(c), "{:?}", c as u32);
+        }
+    }
+
+    /// `html_parts` as it was: a lowercased copy of every tag, and of the rest
+    /// of the document at every script or style.
+    fn html_parts_before(html: &str) -> HtmlText {
+        let mut visible = String::new();
+        let mut hidden = String::new();
+        let mut open: Vec<(String, bool)> = Vec::new();
+        let mut rest = html;
+        let is_hidden = |open: &[(String, bool)]| open.iter().any(|(_, h)| *h);
+        while let Some(lt) = rest.find('<') {
+            let segment = decode_entities(&rest[..lt]);
+            if is_hidden(&open) {
+                hidden.push_str(&segment);
+                hidden.push(' ');
+            } else {
+                visible.push_str(&segment);
+            }
+            rest = &rest[lt..];
+            if let Some(comment) = rest.strip_prefix("<!--") {
+                let end = comment.find("-->").unwrap_or(comment.len());
+                let body = &comment[..end];
+                if !body.trim_start().starts_with("[if") && !body.contains('<') {
+                    hidden.push_str(body.trim());
+                    hidden.push(' ');
+                }
+                rest = comment.get(end + 3..).unwrap_or("");
+                continue;
+            }
+            let end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
+            let raw_tag = &rest[1..end.saturating_sub(1).max(1)];
+            let tag = raw_tag.trim().to_ascii_lowercase();
+            rest = &rest[end..];
+            let closing = tag.starts_with('/');
+            let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            if name.is_empty() {
+                continue;
+            }
+            if !closing && matches!(name.as_str(), "script" | "style" | "head" | "title") {
+                let close = format!("</{name}");
+                rest = match rest.to_ascii_lowercase().find(&close) {
+                    Some(pos) => &rest[pos..],
+                    None => "",
+                };
+                continue;
+            }
+            if matches!(name.as_str(), "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "table" | "blockquote") && !is_hidden(&open) {
+                visible.push('\n');
+            }
+            if closing {
+                if let Some(pos) = open.iter().rposition(|(n, _)| *n == name) {
+                    open.truncate(pos);
+                }
+            } else if !VOID_ELEMENTS.contains(&name.as_str()) && !tag.ends_with('/') {
+                open.push((name, hides_content(&tag)));
+            }
+        }
+        let tail = decode_entities(rest);
+        if is_hidden(&open) {
+            hidden.push_str(&tail)
+        } else {
+            visible.push_str(&tail)
+        }
+        let lines: Vec<String> = visible.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+        let mut text = String::new();
+        let mut blank = 0;
+        for line in lines {
+            if line.is_empty() {
+                blank += 1;
+                if blank > 1 {
+                    continue;
+                }
+            } else {
+                blank = 0;
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        HtmlText { visible: text.trim().to_string(), hidden: hidden.split_whitespace().collect::<Vec<_>>().join(" ") }
+    }
+
+    proptest::proptest! {
+        /// Names compared in place and styles checked only where they can hide
+        /// text: the same split as lowercasing every tag.
+        #[test]
+        fn html_parts_match_the_lowercasing_version(
+            parts in proptest::collection::vec(proptest::sample::select(&[
+                "<P>", "</p>", "<DIV style='DISPLAY:NONE'>", "</Div>", "<span Style=\"color:#FFF\">", "</SPAN>", "<font COLOR=white>", "</font>",
+                "<p HIDDEN>", "<br/>", "<BR>", "<ScRiPt>", "</SCRIPT>", "<style>", "</StYlE>", "<img src=x>", "<!-- note -->", "<!--[if mso]>",
+                "<![endif]-->", "<td>", "</td>", "<Title>", "</TITLE>", "&nbsp;", "&amp;", "&#x41;", "hello", "World", " ", "\n", "\r\n", "\t",
+                "é", "<", ">", "/", "<a href='x:y'>", "</a>", "<table>", "<li>", "<h1 class=hidden>", "</H1>", "<b>", "</b>",
+            ][..]), 0..24)
+        ) {
+            let html: String = parts.concat();
+            proptest::prop_assert_eq!(html_parts(&html), html_parts_before(&html), "{:?}", html);
         }
     }
 
