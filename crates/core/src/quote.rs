@@ -11,16 +11,13 @@ pub struct Split {
 /// A signature ("-- ") is dropped from the fresh part.
 pub fn split_quoted(text: &str) -> Split {
     let lines: Vec<&str> = text.lines().collect();
-    // quoted_to_end[i]: every line from i on is blank or quoted (computed once
-    // from the end: checking the rest at every quoted line was quadratic).
-    let mut quoted_to_end = vec![true; lines.len() + 1];
-    for i in (0..lines.len()).rev() {
-        quoted_to_end[i] = quoted_to_end[i + 1] && (lines[i].trim().is_empty() || lines[i].trim_start().starts_with('>'));
-    }
+    // Every line from `quoted_tail` on is blank or quoted: found from the end,
+    // where it nearly always stops at once.
+    let quoted_tail = lines.iter().rposition(|l| !(l.trim().is_empty() || l.trim_start().starts_with('>'))).map_or(0, |i| i + 1);
     let mut cut = lines.len();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
-        if is_attribution(t, lines.get(i + 1).map(|l| l.trim())) || is_original_rule(t) || (t.starts_with('>') && quoted_to_end[i]) {
+        if is_attribution(t, lines.get(i + 1).map(|l| l.trim())) || is_original_rule(t) || (t.starts_with('>') && i >= quoted_tail) {
             cut = i;
             break;
         }
@@ -29,7 +26,19 @@ pub fn split_quoted(text: &str) -> Split {
     if let Some(sig) = fresh_lines.iter().position(|l| *l == "-- " || *l == "--") {
         fresh_lines = &fresh_lines[..sig];
     }
-    Split { fresh: fresh_lines.join("\n").trim().to_string(), quoted: lines[cut..].join("\n").trim().to_string() }
+    // Lines joined again are the text they came from, unless `lines` took
+    // carriage returns off their ends.
+    let has_cr = text.contains('\r');
+    let joined = |part: &[&str]| -> String {
+        match (part.first(), part.last()) {
+            (Some(first), Some(last)) if !has_cr => {
+                let offset = |line: &str| line.as_ptr() as usize - text.as_ptr() as usize;
+                text[offset(first)..offset(last) + last.len()].trim().to_string()
+            }
+            _ => part.join("\n").trim().to_string(),
+        }
+    };
+    Split { fresh: joined(fresh_lines), quoted: joined(&lines[cut..]) }
 }
 
 /// Case-insensitive (ASCII) prefix and suffix checks: called for every line,
@@ -82,6 +91,47 @@ mod tests {
         #[test]
         fn in_place_checks_match_lowercasing(line in "(On |on |ON |---|___)?[a-zA-Z@ é:-]{0,12}( wrote:| WROTE:|writes:| Wrote:)?", next in "[a-z ]{0,4}(wrote:|Wrote:)?") {
             proptest::prop_assert_eq!(is_attribution(&line, Some(&next)), attribution_by_lowercasing(&line, Some(&next)));
+        }
+    }
+
+    /// `split_quoted` as it was: a quoted-to-the-end flag for every line, and the parts joined line by line.
+    fn split_quoted_before(text: &str) -> (String, String) {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut quoted_to_end = vec![true; lines.len() + 1];
+        for i in (0..lines.len()).rev() {
+            quoted_to_end[i] = quoted_to_end[i + 1] && (lines[i].trim().is_empty() || lines[i].trim_start().starts_with('>'));
+        }
+        let mut cut = lines.len();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            if is_attribution(t, lines.get(i + 1).map(|l| l.trim())) || is_original_rule(t) || (t.starts_with('>') && quoted_to_end[i]) {
+                cut = i;
+                break;
+            }
+        }
+        let mut fresh_lines = &lines[..cut];
+        if let Some(sig) = fresh_lines.iter().position(|l| *l == "-- " || *l == "--") {
+            fresh_lines = &fresh_lines[..sig];
+        }
+        (fresh_lines.join("\n").trim().to_string(), lines[cut..].join("\n").trim().to_string())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_matches_the_line_by_line_version(
+            lines in proptest::collection::vec(proptest::sample::select(&[
+                "Hello", "  indented ", "", " ", "> quoted", "  > quoted", ">", "-- ", "--", "On Mon, Ann <a@b.c> wrote:", "On Mon, Ann <a@b.c>",
+                "wrote:", "-----Original Message-----", "From: x", "Thanks \u{2003}", "é", "\u{2003}",
+            ][..]), 0..12),
+            ending in proptest::sample::select(&["\n", "\r\n", "\r"][..]),
+            last_newline in proptest::bool::ANY,
+        ) {
+            let mut text = lines.join(ending);
+            if last_newline {
+                text.push_str(ending);
+            }
+            let split = split_quoted(&text);
+            proptest::prop_assert_eq!((split.fresh, split.quoted), split_quoted_before(&text), "{:?}", text);
         }
     }
 
