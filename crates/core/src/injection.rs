@@ -569,17 +569,45 @@ pub fn scan_with_context(text: &str, context: &str) -> Vec<InjectionHit> {
             }
         }
     }
-    for m in BASE64.find_iter(text) {
-        let Some(decoded) = decode_base64(m.as_str()) else { continue };
-        if !scan_plain(&decoded, context).is_empty() && !overlaps(&hits, (m.start(), m.end())) {
-            hits.push(InjectionHit { what: "hides an instruction in base64", span: (m.start(), m.end()) });
+    for (start, end) in base64_runs(text) {
+        let Some(decoded) = decode_base64(&text[start..end]) else { continue };
+        if !scan_plain(&decoded, context).is_empty() && !overlaps(&hits, (start, end)) {
+            hits.push(InjectionHit { what: "hides an instruction in base64", span: (start, end) });
         }
     }
     hits.sort_by_key(|h| h.span.0);
     hits
 }
 
-static BASE64: LazyLock<Regex> = LazyLock::new(|| ascii_regex(r"[A-Za-z0-9+/]{24,}={0,2}"));
+/// Runs of 24 or more base64 characters, with up to two `=` of padding (the
+/// regex `[A-Za-z0-9+/]{24,}={0,2}`). Every run that long covers the 24th byte
+/// from wherever a search stands, so the scan probes that byte and skips 24 when
+/// it cannot be in a run: ordinary text is read a word in every 24 bytes.
+fn base64_runs(text: &str) -> Vec<(usize, usize)> {
+    let is_base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    // No run of 24 starts before `i` but those found, and none reaching `i` starts before it.
+    let mut i = 0;
+    while i + 24 <= bytes.len() {
+        let probe = i + 23;
+        if !is_base64(bytes[probe]) {
+            i = probe + 1;
+            continue;
+        }
+        let start = (i..probe).rev().take_while(|&j| is_base64(bytes[j])).last().unwrap_or(probe);
+        let end = (probe..bytes.len()).find(|&j| !is_base64(bytes[j])).unwrap_or(bytes.len());
+        if end - start < 24 {
+            i = end + 1;
+            continue;
+        }
+        let padded = end + bytes[end..].iter().take(2).take_while(|&&b| b == b'=').count();
+        out.push((start, padded));
+        i = padded;
+    }
+    out
+}
+
 static SPACED_LETTERS: LazyLock<Regex> = LazyLock::new(|| ascii_regex(r"\b[A-Za-z](?: [A-Za-z]){4,}\b"));
 
 use crate::message::is_invisible as invisible;
@@ -891,6 +919,14 @@ mod word_tests {
     }
 
     proptest! {
+        /// The skipping scan finds the runs the regex it replaced found.
+        #[test]
+        fn base64_runs_match_the_regex_they_replaced(text in "([A-Za-z0-9+/]{1,14}|=|==|[ .é\n]){0,14}") {
+            let regex = ascii_regex(r"[A-Za-z0-9+/]{24,}={0,2}");
+            let expected: Vec<(usize, usize)> = regex.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            prop_assert_eq!(base64_runs(&text), expected, "{:?}", text);
+        }
+
         /// Jumping from quote mark to quote mark finds the quotations reading every byte found.
         #[test]
         fn quoted_ranges_match_the_bytewise_scan(line in "[ab '\"\n.?é]{0,120}") {
