@@ -356,11 +356,31 @@ const SPAM_PHRASES: &[&str] = &[
     "xxx",
 ];
 
-/// Every spam phrase in one automaton: the body is read once, not once per phrase.
+/// Every spam phrase in one automaton: the body is read once, not once per
+/// phrase. A full DFA, as an overlapping search steps through every byte, and
+/// without regard to ASCII case, so the body need not be lowercased first.
 static SPAM_PHRASE_SET: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
     assert!(SPAM_PHRASES.len() <= 128, "the spam phrases outgrew the bit set in `spam_score`");
-    aho_corasick::AhoCorasick::new(SPAM_PHRASES).expect("built-in spam phrases compile")
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(SPAM_PHRASES)
+        .expect("built-in spam phrases compile")
 });
+
+/// The non-ASCII characters whose lower case holds an ASCII letter: the
+/// Kelvin sign ("k") and the capital I with a dot ("i" and a combining dot).
+const LOWERS_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
+
+/// The text as the spam phrases are matched in it: as it is, unless it holds
+/// a character that only Unicode lowercasing turns into an ASCII letter.
+fn phrase_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.is_ascii() && LOWERS_TO_ASCII.iter().any(|c| text.contains(*c)) {
+        std::borrow::Cow::Owned(text.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
 
 /// How many spam phrases occur in any of the lower-cased texts, as substrings.
 fn spam_phrase_hits(texts: &[&str]) -> u32 {
@@ -377,11 +397,10 @@ fn spam_phrase_hits(texts: &[&str]) -> u32 {
 /// single phrase decides; list and newsletter rules catch most bulk mail first.
 pub fn spam_score(msg: &Message) -> u32 {
     let mut score = 0u32;
-    let text = msg.text.to_lowercase();
     let subject = msg.subject.as_str();
     let subject_lower = subject.to_lowercase();
 
-    let phrase_hits = spam_phrase_hits(&[&text, &subject_lower]);
+    let phrase_hits = spam_phrase_hits(&[&phrase_text(&msg.text), &subject_lower]);
     score += phrase_hits.min(5);
 
     let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();
@@ -420,6 +439,12 @@ mod spam_phrase_tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn only_the_listed_characters_lower_to_ascii() {
+        let found: Vec<char> = ('\u{80}'..='\u{10FFFF}').filter(|c| c.to_lowercase().any(|l| l.is_ascii())).collect();
+        assert_eq!(found, LOWERS_TO_ASCII);
+    }
+
     proptest! {
         /// One automaton pass counts what a substring search per phrase counted.
         #[test]
@@ -430,6 +455,17 @@ mod spam_phrase_tests {
             let text: String = parts.concat();
             let naive = SPAM_PHRASES.iter().filter(|p| text.contains(*p) || subject.contains(*p)).count() as u32;
             prop_assert_eq!(spam_phrase_hits(&[&text, subject]), naive);
+        }
+
+        /// Matching without regard to ASCII case counts what matching the lowercased text counted.
+        #[test]
+        fn phrases_match_in_any_case_as_in_the_lowercased_text(
+            parts in proptest::collection::vec((prop_oneof![Just("click here"), Just("risk free"), Just("guaranteed"), Just("100%"), Just("xxx"), Just(" "), Just("\u{212A}"), Just("\u{130}"), Just("ris\u{212A} free"), Just("clic\u{212A} here"), Just("é"), Just("ß"), Just("cli"), Just("ck here")], proptest::num::u32::ANY), 0..10),
+        ) {
+            let text: String = parts.iter().map(|(p, bits)| p.chars().enumerate().map(|(i, c)| if bits >> (i % 32) & 1 == 1 { c.to_ascii_uppercase() } else { c }).collect::<String>()).collect();
+            let lowered = text.to_lowercase();
+            let naive = SPAM_PHRASES.iter().filter(|p| lowered.contains(*p)).count() as u32;
+            prop_assert_eq!(spam_phrase_hits(&[&phrase_text(&text)]), naive, "{:?}", text);
         }
     }
 }
