@@ -494,9 +494,14 @@ pub fn html_parts(html: &str) -> HtmlText {
             rest = comment.get(end + 3..).unwrap_or("");
             continue;
         }
-        let end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
-        let tag = rest[1..end.saturating_sub(1).max(1)].trim();
-        rest = &rest[end..];
+        // A tag left open at the end runs to the end (cutting its last byte
+        // as if it were the `>` split a character there: a panic on "<é").
+        let (tag, after) = match rest.find('>') {
+            Some(close) => (&rest[1..close], close + 1),
+            None => (&rest[1..], rest.len()),
+        };
+        let tag = tag.trim();
+        rest = &rest[after..];
         let closing = tag.starts_with('/');
         let unslashed = tag.trim_start_matches('/');
         let name = &unslashed[..unslashed.bytes().take_while(u8::is_ascii_alphanumeric).count()];
@@ -783,8 +788,9 @@ mod tests {
                 rest = comment.get(end + 3..).unwrap_or("");
                 continue;
             }
+            // (Fixed here as there: an unterminated tag runs to the end.)
             let end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
-            let raw_tag = &rest[1..end.saturating_sub(1).max(1)];
+            let raw_tag = if end == rest.len() && !rest.ends_with('>') { &rest[1..] } else { &rest[1..end - 1] };
             let tag = raw_tag.trim().to_ascii_lowercase();
             rest = &rest[end..];
             let closing = tag.starts_with('/');
@@ -866,6 +872,14 @@ mod tests {
         fn the_byte_check_agrees_with_reading_every_character(text in "[a-z \u{AD}\u{180E}\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2060}-\u{2064}\u{FEFF}é€\u{1800}-\u{1810}\u{2000}-\u{2070}\u{FE00}-\u{FFFF}]{0,12}") {
             proptest::prop_assert_eq!(has_invisible(&text), text.chars().any(is_invisible));
         }
+    }
+
+    #[test]
+    fn a_tag_left_open_at_the_end_is_not_a_panic() {
+        assert_eq!(html_to_text("Hello <é"), "Hello");
+        assert_eq!(html_parts("<b>Hi</b> <span style='display:none'>x</span> <pa").visible, "Hi");
+        let raw = "From: a@b.test\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Pay now</p><é";
+        assert_eq!(parse_message(raw.as_bytes()).unwrap().text, "Pay now");
     }
 
     #[test]
