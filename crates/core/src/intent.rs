@@ -98,6 +98,8 @@ const LISTS: [&[&str]; 5] = [COMPLAINT, PRICE, SCHEDULING, REQUEST, THANKS];
 
 /// Every word of every list in one automaton: the text is read once for all
 /// five lists (five regex sets read it five times, a fifth of the ingest time).
+/// A full DFA, as an overlapping search steps through every byte, and without
+/// regard to ASCII case, so the text need not be lowercased (see [`case_matchable`]).
 struct Lexicon {
     words: aho_corasick::AhoCorasick,
     /// For each pattern, the list it belongs to.
@@ -107,7 +109,12 @@ struct Lexicon {
 static LEXICON: std::sync::LazyLock<Lexicon> = std::sync::LazyLock::new(|| {
     let (patterns, list_of): (Vec<&str>, Vec<usize>) = LISTS.iter().enumerate().flat_map(|(list, words)| words.iter().map(move |w| (*w, list))).unzip();
     assert!(patterns.len() <= 128, "a word list outgrew the bit set in `hits`");
-    Lexicon { words: aho_corasick::AhoCorasick::new(patterns).expect("built-in word lists compile"), list_of }
+    let words = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(patterns)
+        .expect("built-in word lists compile");
+    Lexicon { words, list_of }
 });
 
 /// For each list, how many of its words occur whole in the lower-cased text.
@@ -125,6 +132,23 @@ fn hits(text: &str) -> [usize; 5] {
         counts[*list] += (seen >> pattern & 1) as usize;
     }
     counts
+}
+
+/// The non-ASCII characters that Unicode lowercasing turns into an ASCII
+/// letter (the Kelvin sign into "k"; the capital I with a dot into "i" and a
+/// combining dot, which is not alphanumeric as the I was). No other character
+/// changes whether it is ASCII or alphanumeric when lowercased.
+const LOWERS_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
+
+/// The text for lower-case word lists matched without regard to ASCII case:
+/// as it is, which finds and bounds words as its Unicode lowercasing would,
+/// unless it holds one of [`LOWERS_TO_ASCII`] (then lowercased).
+pub(crate) fn case_matchable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.is_ascii() && LOWERS_TO_ASCII.iter().any(|c| text.contains(*c)) {
+        std::borrow::Cow::Owned(text.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// `text[start..end]` stands alone: no alphanumeric character touches either end.
@@ -148,8 +172,8 @@ pub fn contains_word(text: &str, word: &str) -> bool {
 
 pub fn classify(msg: &Message) -> Intent {
     let body = if msg.fresh_text.trim().is_empty() { &msg.text } else { &msg.fresh_text };
-    let text = format!("{}\n{}", msg.subject, body).to_lowercase();
-    let [complaint, price, scheduling, request, thanks] = hits(&text);
+    let text = format!("{}\n{}", msg.subject, body);
+    let [complaint, price, scheduling, request, thanks] = hits(&case_matchable(&text));
     let question = text.contains('?');
 
     if complaint >= 2 || (complaint >= 1 && !question && price == 0 && scheduling == 0) {
@@ -189,7 +213,28 @@ mod lexicon_tests {
         assert_eq!(hits("a meeting, a call; can you meet?")[2], 3);
     }
 
+    #[test]
+    fn only_the_listed_characters_change_class_when_lowercased() {
+        let found: Vec<char> = ('\u{80}'..='\u{10FFFF}')
+            .filter(|c| {
+                let lower: Vec<char> = c.to_lowercase().collect();
+                let alnum = c.is_alphanumeric();
+                lower.iter().any(char::is_ascii) || lower[0].is_alphanumeric() != alnum || lower[lower.len() - 1].is_alphanumeric() != alnum
+            })
+            .collect();
+        assert_eq!(found, LOWERS_TO_ASCII);
+    }
+
     proptest! {
+        /// Matching without regard to ASCII case counts what matching the lowercased text counted.
+        #[test]
+        fn any_case_counts_what_the_lowercased_text_counts(
+            parts in proptest::collection::vec((prop_oneof![Just("price"), Just("meeting"), Just("thanks"), Just("can you"), Just("as\u{212A}"), Just("\u{130}"), Just("É"), Just("é"), Just("x"), Just(" "), Just(", ")], proptest::num::u32::ANY), 0..12),
+        ) {
+            let text: String = parts.iter().map(|(p, bits)| p.chars().enumerate().map(|(i, c)| if bits >> (i % 32) & 1 == 1 { c.to_ascii_uppercase() } else { c }).collect::<String>()).collect();
+            prop_assert_eq!(hits(&case_matchable(&text)), expected(&text.to_lowercase()), "{:?}", text);
+        }
+
         #[test]
         fn one_pass_counts_what_each_word_search_counts(words in proptest::collection::vec(
             prop_oneof![Just("price"), Just("meet"), Just("meeting"), Just("can you"), Just("thanks"), Just("still not"), Just("x"), Just("é"), Just("fees")], 0..12),

@@ -368,20 +368,6 @@ static SPAM_PHRASE_SET: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sy
         .expect("built-in spam phrases compile")
 });
 
-/// The non-ASCII characters whose lower case holds an ASCII letter: the
-/// Kelvin sign ("k") and the capital I with a dot ("i" and a combining dot).
-const LOWERS_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
-
-/// The text as the spam phrases are matched in it: as it is, unless it holds
-/// a character that only Unicode lowercasing turns into an ASCII letter.
-fn phrase_text(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.is_ascii() && LOWERS_TO_ASCII.iter().any(|c| text.contains(*c)) {
-        std::borrow::Cow::Owned(text.to_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
-}
-
 /// How many spam phrases occur in any of the lower-cased texts, as substrings.
 fn spam_phrase_hits(texts: &[&str]) -> u32 {
     let mut seen: u128 = 0;
@@ -400,7 +386,7 @@ pub fn spam_score(msg: &Message) -> u32 {
     let subject = msg.subject.as_str();
     let subject_lower = subject.to_lowercase();
 
-    let phrase_hits = spam_phrase_hits(&[&phrase_text(&msg.text), &subject_lower]);
+    let phrase_hits = spam_phrase_hits(&[&crate::intent::case_matchable(&msg.text), &subject_lower]);
     score += phrase_hits.min(5);
 
     let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();
@@ -439,12 +425,6 @@ mod spam_phrase_tests {
     use super::*;
     use proptest::prelude::*;
 
-    #[test]
-    fn only_the_listed_characters_lower_to_ascii() {
-        let found: Vec<char> = ('\u{80}'..='\u{10FFFF}').filter(|c| c.to_lowercase().any(|l| l.is_ascii())).collect();
-        assert_eq!(found, LOWERS_TO_ASCII);
-    }
-
     proptest! {
         /// One automaton pass counts what a substring search per phrase counted.
         #[test]
@@ -465,7 +445,7 @@ mod spam_phrase_tests {
             let text: String = parts.iter().map(|(p, bits)| p.chars().enumerate().map(|(i, c)| if bits >> (i % 32) & 1 == 1 { c.to_ascii_uppercase() } else { c }).collect::<String>()).collect();
             let lowered = text.to_lowercase();
             let naive = SPAM_PHRASES.iter().filter(|p| lowered.contains(*p)).count() as u32;
-            prop_assert_eq!(spam_phrase_hits(&[&phrase_text(&text)]), naive, "{:?}", text);
+            prop_assert_eq!(spam_phrase_hits(&[&crate::intent::case_matchable(&text)]), naive, "{:?}", text);
         }
     }
 }
