@@ -64,6 +64,10 @@ pub enum ReplyMode {
     All,
 }
 
+/// How many ids a reply's References carries at most: the thread's root
+/// and the most recent ones.
+pub const MAX_REFERENCES: usize = 20;
+
 /// Decide recipients and threading from the original headers.
 ///
 /// To: Reply-To if present, else From. With [`ReplyMode::All`], Cc: the original To
@@ -115,6 +119,11 @@ pub fn plan_reply(original: &Message, me: &Identity, mode: ReplyMode) -> Result<
         && !references.contains(id)
     {
         references.push(id.clone());
+    }
+    // A long chain keeps its root and its most recent ids (RFC 5322 §3.6.4
+    // allows the trimming): servers refuse headers past about 100 KB.
+    if references.len() > MAX_REFERENCES {
+        references.drain(1..references.len() - (MAX_REFERENCES - 1));
     }
     let base = base_subject(&original.subject);
     let subject = if base.is_empty() { "Re: (no subject)".to_string() } else { format!("Re: {base}") };
@@ -204,6 +213,21 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_reference_chains_keep_the_root_and_the_latest() {
+        let mut original = crate::parse_message(b"From: ann@b.test\r\nSubject: x\r\nMessage-ID: <last@b.test>\r\n\r\nhi\r\n").unwrap();
+        original.references = (0..100_000).map(|i| format!("r{i}@x")).collect();
+        let me = Identity { name: None, email: "me@c.test".into(), aliases: vec![] };
+        let plan = plan_reply(&original, &me, ReplyMode::Sender).unwrap();
+        assert_eq!(plan.references.len(), MAX_REFERENCES);
+        assert_eq!(plan.references[0], "r0@x");
+        assert_eq!(plan.references[MAX_REFERENCES - 2..], ["r99999@x", "last@b.test"]);
+        // A short chain is kept whole, the original appended.
+        original.references.truncate(3);
+        let plan = plan_reply(&original, &me, ReplyMode::Sender).unwrap();
+        assert_eq!(plan.references, ["r0@x", "r1@x", "r2@x", "last@b.test"]);
+    }
 
     #[test]
     fn formats_dates() {
