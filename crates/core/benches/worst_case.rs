@@ -1,6 +1,7 @@
 //! Time on crafted worst cases: inputs shaped to make parsing or the rules
 //! slow (thousands of unclosed or mismatched tags, quotations, parts,
-//! recipients, base64 runs), each against the corpus's own speed per byte.
+//! recipients, references, base64 runs), each against the corpus's own speed
+//! per byte.
 //!
 //!   cargo bench -p autoemail-core --bench worst_case
 //!
@@ -87,6 +88,14 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         ("3,000 nested multiparts", format!("From: a@b.test\r\nSubject: nest\r\n{nested}Content-Type: text/plain\r\n\r\nhello\r\n").into_bytes()),
         ("20,000 parts", message("Content-Type: multipart/mixed; boundary=zz\r\n", &format!("{parts}--zz--"))),
         ("50,000 recipients", format!("From: a@b.test\r\nSubject: to\r\nTo: {}\r\n\r\nhi\r\n", recipients.join(", ")).into_bytes()),
+        (
+            "100,000 references",
+            format!(
+                "From: a@b.test\r\nSubject: refs\r\nReferences: {}\r\n\r\nhi\r\n",
+                (0..100_000).map(|i| format!("<r{i}@x.test>")).collect::<Vec<_>>().join(" ")
+            )
+            .into_bytes(),
+        ),
         ("a 2 MB subject", format!("From: a@b.test\r\nSubject: {}\r\n\r\nbody\r\n", "x".repeat(2_000_000)).into_bytes()),
     ]
 }
