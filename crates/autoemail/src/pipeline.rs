@@ -304,14 +304,7 @@ impl App {
             self.store.audit(AuditEvent::system("routed", format!("no draft: {reason}")).message(row)).await?;
             return Ok(Prepared::Done(None));
         }
-        let thread: Vec<Message> = self
-            .store
-            .thread_messages(self.account(), &stored.thread_key)
-            .await?
-            .into_iter()
-            .filter(|m| m.id != row)
-            .filter_map(|m| parse_message(&m.raw).ok())
-            .collect();
+        let (thread, earlier) = self.thread_tail(&stored.thread_key, row).await?;
         let me = self.identity();
         let context = self.draft_context(msg, &stored.thread_key).await?;
         let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction, context: &context };
@@ -320,7 +313,7 @@ impl App {
             Err(e) => return self.record_failed_draft(row, &e, instruction).await.map(|id| Prepared::Done(Some(id))),
         };
 
-        let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: thread.len() + 1 });
+        let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: earlier + 1 });
         // What the reply may repeat without it being new: the thread and the person's notes.
         let mut known_text = thread_text(msg, &thread);
         known_text.push_str(context.notes.as_deref().unwrap_or(""));
@@ -413,6 +406,20 @@ fn draft_summary(draft: &Draft, intent: autoemail_core::intent::Intent, instruct
 
 /// All the thread says, including the addresses in its headers: a reply may
 /// repeat these without being flagged as adding something new.
+/// How many of a thread's latest messages a draft sees (as context, and as
+/// what the reply may repeat without it being new): more than the prompt
+/// shows, and few enough that a thread of thousands costs no more than this.
+pub const DRAFT_THREAD_MESSAGES: usize = 20;
+
+impl App {
+    /// The latest [`DRAFT_THREAD_MESSAGES`] messages of the thread other than
+    /// `except`, parsed, oldest first, and how many other messages it holds.
+    async fn thread_tail(&self, thread_key: &str, except: i64) -> Result<(Vec<Message>, usize)> {
+        let (tail, earlier) = self.store.thread_tail(self.account(), thread_key, except, DRAFT_THREAD_MESSAGES).await?;
+        Ok((tail.into_iter().filter_map(|m| parse_message(&m.raw).ok()).collect(), earlier))
+    }
+}
+
 fn thread_text(msg: &Message, thread: &[Message]) -> String {
     let mut text = String::new();
     for m in thread.iter().chain(std::iter::once(msg)) {
@@ -469,15 +476,8 @@ impl App {
             sender_class,
             autonomy_promoted: state == autonomy::State::Promoted,
         };
-        let thread: Vec<Message> = self
-            .store
-            .thread_messages(self.account(), &thread_key)
-            .await?
-            .into_iter()
-            .filter(|m| m.id != stored_id)
-            .filter_map(|m| parse_message(&m.raw).ok())
-            .collect();
-        let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: thread.len() + 1 });
+        let (thread, earlier) = self.thread_tail(&thread_key, stored_id).await?;
+        let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: earlier + 1 });
         if triaged.needs_reply {
             let context = self.draft_context(msg, &thread_key).await?;
             let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None, context: &context };

@@ -16,6 +16,11 @@ pub use model::*;
 pub use postgres::{PgEvents, PgStore};
 pub use sqlite::SqliteStore;
 
+/// How many of a sender's latest messages `recent_from` looks through for
+/// ones outside the current thread: one sender's thousands of messages in a
+/// single thread made every draft read them all (quadratic over the thread).
+pub const RECENT_FROM_WINDOW: i64 = 200;
+
 use async_trait::async_trait;
 use autoemail_core::audit::AuditEvent;
 use autoemail_core::review::DraftState;
@@ -72,6 +77,11 @@ pub trait Store: Send + Sync {
     /// The thread key of the first of these Message-IDs already stored.
     async fn thread_key_of(&self, account: &str, message_ids: &[&str]) -> Result<Option<String>>;
     async fn thread_messages(&self, account: &str, thread_key: &str) -> Result<Vec<StoredMessage>>;
+    /// The latest `limit` messages of a thread other than `except`, oldest
+    /// first, and how many such messages the thread holds in all. Drafting
+    /// reads this, not the whole thread: reading and parsing every earlier
+    /// message for each new one made a long thread quadratic to ingest.
+    async fn thread_tail(&self, account: &str, thread_key: &str, except: i64, limit: usize) -> Result<(Vec<StoredMessage>, usize)>;
     /// Has this address written before, or been written to by the person?
     async fn known_correspondent(&self, account: &str, email: &str, before_row: i64) -> Result<bool>;
     async fn mark_answered(&self, message_row: i64) -> Result<()>;
@@ -144,7 +154,8 @@ pub trait Store: Send + Sync {
     /// A cheap summary that changes whenever `sent_replies` would: (count, newest time, largest id).
     async fn sent_fingerprint(&self, account: &str) -> Result<(i64, i64, i64)>;
     async fn message_by_message_id(&self, account: &str, message_id: &str) -> Result<Option<StoredMessage>>;
-    /// Earlier messages from this address outside the given thread, newest first.
+    /// Earlier messages from this address outside the given thread, newest
+    /// first, among their [`RECENT_FROM_WINDOW`] latest messages.
     async fn recent_from(&self, account: &str, email: &str, other_than_thread: &str, limit: i64) -> Result<Vec<StoredMessage>>;
     /// Drafts a model wrote (with usage), for stats.
     async fn drafts_with_usage(&self) -> Result<Vec<StoredDraft>>;

@@ -353,6 +353,27 @@ impl Store for SqliteStore {
         rows.iter().map(message_from_row).collect()
     }
 
+    async fn thread_tail(&self, account: &str, thread_key: &str, except: i64, limit: usize) -> Result<(Vec<StoredMessage>, usize)> {
+        let rows = sqlx::query(
+            "SELECT * FROM (SELECT * FROM messages WHERE account = ?1 AND thread_key = ?2 AND id <> ?3
+                            ORDER BY COALESCE(date, received_at) DESC, id DESC LIMIT ?4) AS tail
+             ORDER BY COALESCE(date, received_at), id",
+        )
+        .bind(account)
+        .bind(thread_key)
+        .bind(except)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE account = ?1 AND thread_key = ?2 AND id <> ?3")
+            .bind(account)
+            .bind(thread_key)
+            .bind(except)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((rows.iter().map(message_from_row).collect::<Result<_>>()?, usize::try_from(total).unwrap_or(0)))
+    }
+
     async fn known_correspondent(&self, account: &str, email: &str, before_row: i64) -> Result<bool> {
         let wrote = sqlx::query("SELECT 1 FROM messages WHERE account = ? AND from_email = ? AND id < ? LIMIT 1")
             .bind(account)
@@ -915,12 +936,17 @@ impl Store for SqliteStore {
 
     async fn recent_from(&self, account: &str, email: &str, other_than_thread: &str, limit: i64) -> Result<Vec<StoredMessage>> {
         let rows = sqlx::query(
-            "SELECT * FROM messages WHERE account = ? AND from_email = ? AND thread_key <> ? ORDER BY COALESCE(date, received_at) DESC, id DESC LIMIT ?",
+            "SELECT * FROM messages WHERE id IN (
+                 SELECT id FROM (SELECT id, thread_key FROM messages WHERE account = ?1 AND from_email = ?2
+                                 ORDER BY COALESCE(date, received_at) DESC, id DESC LIMIT ?5) AS latest
+                 WHERE thread_key <> ?3)
+             ORDER BY COALESCE(date, received_at) DESC, id DESC LIMIT ?4",
         )
         .bind(account)
         .bind(email)
         .bind(other_than_thread)
         .bind(limit)
+        .bind(crate::RECENT_FROM_WINDOW)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(message_from_row).collect()

@@ -406,8 +406,37 @@ async fn batches(store: &dyn Store) {
     assert_eq!(drafted.len(), 2);
 }
 
+/// A thread's tail: its latest messages but one, oldest first, and how many there are.
+async fn thread_tails(store: &dyn Store) {
+    let mut t = Vec::new();
+    // Inserted out of order: the Date (minute = number) orders them, not the insertion.
+    for n in [42, 40, 44, 41, 43] {
+        t.push((n, insert(store, "a", n, "cara@example.com", "t9").await));
+    }
+    insert(store, "b", 45, "cara@example.com", "t9").await;
+    t.sort();
+    let t: Vec<i64> = t.into_iter().map(|(_, id)| id).collect();
+    let ids = |tail: Vec<autoemail_store::StoredMessage>| tail.iter().map(|m| m.id).collect::<Vec<_>>();
+    let (tail, total) = store.thread_tail("a", "t9", t[3], 2).await.unwrap();
+    assert_eq!((ids(tail), total), (vec![t[2], t[4]], 4));
+    let (tail, total) = store.thread_tail("a", "t9", i64::MAX, 10).await.unwrap();
+    assert_eq!((ids(tail), total), (t.clone(), 5));
+    assert_eq!(store.thread_tail("a", "none", i64::MAX, 10).await.unwrap().1, 0);
+
+    // A sender's earlier message in another thread is found among their latest
+    // messages, and no further back (one thread of theirs cannot make it read all).
+    let earlier = insert(store, "a", 960, "dee@example.com", "old").await;
+    for n in 961..961 + autoemail_store::RECENT_FROM_WINDOW as usize - 1 {
+        insert(store, "a", n, "dee@example.com", "flood").await;
+    }
+    assert_eq!(ids(store.recent_from("a", "dee@example.com", "flood", 3).await.unwrap()), vec![earlier]);
+    insert(store, "a", 2000, "dee@example.com", "flood").await;
+    assert_eq!(ids(store.recent_from("a", "dee@example.com", "flood", 3).await.unwrap()), Vec::<i64>::new());
+}
+
 async fn whole_contract(make: impl AsyncFn() -> Arc<dyn Store>) {
     messages_and_threads(make().await.as_ref()).await;
+    thread_tails(make().await.as_ref()).await;
     drafts_review_and_outbox(make().await.as_ref()).await;
     autonomy_and_sync(make().await.as_ref()).await;
     concurrent_claims(make().await).await;
