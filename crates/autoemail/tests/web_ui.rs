@@ -358,3 +358,30 @@ Date: Mon, 23 Nov 2026 08:00:00 +0000\r\n\r\nHi Sam, could you confirm the deliv
     let more = total - grouped - 200;
     assert!(html.contains(&format!("and {more} less urgent drafts")), "the page says how many more wait ({more})");
 }
+
+#[tokio::test]
+async fn a_long_thread_shows_its_latest_messages() {
+    let s = seeded(20, "").await;
+    let batch: Vec<Vec<u8>> = (0..60)
+        .map(|n| {
+            let refs = if n > 0 { "In-Reply-To: <plan-0@example.com>\r\nReferences: <plan-0@example.com>\r\n" } else { "" };
+            format!(
+                "From: Client <client@example.com>\r\nTo: Sam Carter <sam@northwind.example>\r\nSubject: Re: the plan\r\nMessage-ID: <plan-{n}@example.com>\r\n{refs}\
+Date: Mon, 23 Nov 2026 08:{n:02}:00 +0000\r\n\r\nHi Sam, could you confirm item {n} of the plan?\r\n"
+            )
+            .into_bytes()
+        })
+        .collect();
+    s.app.ingest_many(batch.iter().map(|r| (r.as_slice(), Source { mailbox: "INBOX", uid: None, uidvalidity: None })).collect()).await.unwrap();
+
+    let b = Browser::open(&s.server.url()).await;
+    let row = s.app.store.message_by_message_id("demo", "plan-59@example.com").await.unwrap().expect("the last message is stored").id;
+    let last = format!("demo/{}", s.app.store.drafts_for_message(row).await.unwrap()[0].id);
+    let detail = b.json(&format!("/api/drafts/{last}")).await;
+    let thread = detail["thread"].as_array().unwrap();
+    assert_eq!((thread.len(), detail["thread_not_shown"].as_u64()), (50, Some(9)), "the 50 latest of the 59 others");
+    assert!(thread[0]["text"].as_str().unwrap().contains("item 9 "), "oldest shown first: {}", thread[0]["text"]);
+    assert!(thread[49]["text"].as_str().unwrap().contains("item 58 "));
+    let page = b.get(&format!("/draft/{last}")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Earlier in this thread (59)") && page.contains("The 50 latest are shown; 9 older ones are not."), "{page}");
+}

@@ -196,6 +196,10 @@ pub struct VersionView {
     pub current: bool,
 }
 
+/// How many of a thread's other messages a draft's page shows: the latest
+/// ones. A thread of thousands would otherwise make a page of megabytes.
+pub const THREAD_SHOWN: usize = 50;
+
 #[derive(Serialize)]
 pub struct ThreadMessage {
     pub from: String,
@@ -230,7 +234,10 @@ pub struct DraftDetail {
     #[serde(skip)]
     pub safe_html: Option<String>,
     pub blocked_remote: usize,
+    /// The thread's latest other messages, oldest first (at most [`THREAD_SHOWN`]).
     pub thread: Vec<ThreadMessage>,
+    /// The thread's earlier messages beyond those.
+    pub thread_not_shown: usize,
     pub body: String,
     pub draft_segments: Vec<Segment>,
     pub drafter: String,
@@ -261,10 +268,9 @@ pub async fn draft_detail(shared: &Shared, account: &str, id: i64) -> WebResult<
     let list = |v: &[autoemail_core::address::Mailbox]| v.iter().map(|m| m.display()).collect::<Vec<_>>().join(", ");
     let safe = msg.html.as_deref().map(crate::html_view::safe_html);
     let mut thread = Vec::new();
-    for t in app.store.thread_messages(account, &stored.thread_key).await? {
-        if t.id == stored.id {
-            continue;
-        }
+    let (tail, thread_total) = app.store.thread_tail(account, &stored.thread_key, stored.id, THREAD_SHOWN).await?;
+    let thread_not_shown = thread_total - tail.len();
+    for t in tail {
         let text = parse_message(&t.raw).map(|m| m.text).unwrap_or_else(|e| format!("(cannot be read: {e})"));
         let text: String = if text.chars().count() > 4000 { format!("{}…", text.chars().take(4000).collect::<String>()) } else { text };
         thread.push(ThreadMessage {
@@ -336,6 +342,7 @@ pub async fn draft_detail(shared: &Shared, account: &str, id: i64) -> WebResult<
         blocked_remote: safe.as_ref().map(|s| s.blocked_remote).unwrap_or(0),
         safe_html: safe.map(|s| s.html),
         thread,
+        thread_not_shown,
         body: d.body.clone(),
         draft_segments,
         drafter: d.drafter.clone(),
