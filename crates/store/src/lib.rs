@@ -76,7 +76,6 @@ pub trait Store: Send + Sync {
     async fn message(&self, id: i64) -> Result<StoredMessage>;
     /// The thread key of the first of these Message-IDs already stored.
     async fn thread_key_of(&self, account: &str, message_ids: &[&str]) -> Result<Option<String>>;
-    async fn thread_messages(&self, account: &str, thread_key: &str) -> Result<Vec<StoredMessage>>;
     /// The latest `limit` messages of a thread other than `except`, oldest
     /// first, and how many such messages the thread holds in all. Drafting
     /// reads this, not the whole thread: reading and parsing every earlier

@@ -344,15 +344,6 @@ impl Store for SqliteStore {
         Ok(None)
     }
 
-    async fn thread_messages(&self, account: &str, thread_key: &str) -> Result<Vec<StoredMessage>> {
-        let rows = sqlx::query("SELECT * FROM messages WHERE account = ? AND thread_key = ? ORDER BY COALESCE(date, received_at), id")
-            .bind(account)
-            .bind(thread_key)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(message_from_row).collect()
-    }
-
     async fn thread_tail(&self, account: &str, thread_key: &str, except: i64, limit: usize) -> Result<(Vec<StoredMessage>, usize)> {
         let rows = sqlx::query(
             "SELECT * FROM (SELECT * FROM messages WHERE account = ?1 AND thread_key = ?2 AND id <> ?3
