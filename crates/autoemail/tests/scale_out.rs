@@ -113,7 +113,12 @@ async fn three_workers_fifty_accounts_one_killed() {
             users.push_str(&line);
         }
     }
-    std::fs::write(&users_file, users).unwrap();
+    // Replaced whole, by a rename: Dovecot rereads the file when it changes,
+    // and a file rewritten in place can be read half written, which made a
+    // first delivery bounce ("User doesn't exist") and the test wait for ever.
+    let fresh = peers_dir.join(format!("users.{}", std::process::id()));
+    std::fs::write(&fresh, users).unwrap();
+    std::fs::rename(&fresh, &users_file).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let accounts_dir = dir.path().join("accounts");
     std::fs::create_dir_all(&accounts_dir).unwrap();
