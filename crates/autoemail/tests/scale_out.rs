@@ -113,12 +113,15 @@ async fn three_workers_fifty_accounts_one_killed() {
             users.push_str(&line);
         }
     }
-    // Replaced whole, by a rename: Dovecot rereads the file when it changes,
-    // and a file rewritten in place can be read half written, which made a
-    // first delivery bounce ("User doesn't exist") and the test wait for ever.
+    // Replaced whole, by a rename, so it is never read half written; and
+    // Dovecot looks for changes at most once a second, so wait until it knows
+    // the new users: deliveries before that bounced ("User doesn't exist"),
+    // and the test waited for messages that never came.
     let fresh = peers_dir.join(format!("users.{}", std::process::id()));
     std::fs::write(&fresh, users).unwrap();
     std::fs::rename(&fresh, &users_file).unwrap();
+    let newest = common::imap_config(&ih, ip, &format!("{}@example.test", account(ACCOUNTS - 1)));
+    wait_until("Dovecot to know the new users", Duration::from_secs(30), async || autoemail_mail::imap::ImapClient::connect(&newest).await.is_ok()).await;
     let dir = tempfile::tempdir().unwrap();
     let accounts_dir = dir.path().join("accounts");
     std::fs::create_dir_all(&accounts_dir).unwrap();
