@@ -10,35 +10,16 @@
 //!
 //! Prints the best of 5 runs of each (Python: best of 3), and what that means for a mailbox.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::time::Instant;
 
 use autoemail_core::draft::Draft;
 use autoemail_core::parse_message;
 use autoemail_core::risk::{AssessContext, assess_draft, assess_message, combine};
 use autoemail_core::triage::{TriageContext, triage};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("AUTOEMAIL_DATA").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
-fn load(dir: &Path, out: &mut Vec<Vec<u8>>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            load(&p, out);
-        } else if !p.extension().is_some_and(|e| e == "cats" || e == "csv")
-            && !p.ends_with("categories.txt")
-            && let Ok(b) = std::fs::read(&p)
-        {
-            out.push(b);
-        }
-    }
-}
+use common::{corpus, data_dir};
 
 /// The best of `runs` timed runs: the run least disturbed by the rest of the
 /// machine, as for Python below (best of 3), so both sides are measured alike.
@@ -54,9 +35,7 @@ fn best_rate(runs: usize, n: usize, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let root = data_dir();
-    let mut corpus = Vec::new();
-    load(&root.join("spamassassin"), &mut corpus);
-    load(&root.join("enron_berkeley"), &mut corpus);
+    let corpus = corpus();
     if corpus.is_empty() {
         eprintln!("no corpus under {} (set AUTOEMAIL_DATA); nothing to measure", root.display());
         std::process::exit(1);

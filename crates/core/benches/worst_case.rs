@@ -9,33 +9,14 @@
 //! at ingest. A case much slower per byte than real mail is work an attacker
 //! could make the ingest do: each line prints that ratio.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::Instant;
 
 use autoemail_core::parse_message;
 use autoemail_core::risk::{AssessContext, assess_message};
 use autoemail_core::triage::{TriageContext, triage};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("AUTOEMAIL_DATA").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
-fn load(dir: &Path, out: &mut Vec<Vec<u8>>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            load(&p, out);
-        } else if !p.extension().is_some_and(|e| e == "cats" || e == "csv")
-            && let Ok(b) = std::fs::read(&p)
-        {
-            out.push(b);
-        }
-    }
-}
+use common::{corpus, data_dir};
 
 /// Parse and assess one message as ingest does.
 fn ingest(raw: &[u8]) {
@@ -101,9 +82,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 fn main() {
-    let mut corpus = Vec::new();
-    load(&data_dir().join("spamassassin"), &mut corpus);
-    load(&data_dir().join("enron_berkeley"), &mut corpus);
+    let corpus = corpus();
     if corpus.is_empty() {
         eprintln!("no corpus under {} (set AUTOEMAIL_DATA); nothing to compare with", data_dir().display());
         std::process::exit(1);
