@@ -10,6 +10,7 @@
 mod model;
 mod postgres;
 mod rows;
+mod shared;
 mod sqlite;
 
 pub use model::*;

@@ -6,25 +6,18 @@ use autoemail_core::risk::RiskLevel;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::model::{QueueEntry, route_reasons, sort_queue_entries};
-use crate::sqlite::from_json;
+use crate::shared::from_json;
 use crate::{Result, StoreError};
 
-/// The `queue_entries` query up to its account filter, which each database
-/// writes with its own placeholder: the columns `queue_entry_from_row` reads.
-macro_rules! queue_entries_sql {
-    ($account_filter:literal) => {
-        concat!(
-            "SELECT d.id, d.message_row, d.state, d.body, d.risk_level, d.route_json, d.priority, d.autonomy_key, d.snoozed_until,
-                    m.account, m.from_email, m.from_name, m.subject, m.date, m.received_at
-             FROM drafts d JOIN messages m ON m.id = d.message_row
-             WHERE d.state IN ('pending', 'failed') AND ",
-            $account_filter
-        )
-    };
-}
-pub(crate) use queue_entries_sql;
+/// The `queue_entries` query, all accounts when `$1` is NULL: the columns
+/// `queue_entry_from_row` reads.
+pub(crate) const QUEUE_ENTRIES_SQL: &str =
+    "SELECT d.id, d.message_row, d.state, d.body, d.risk_level, d.route_json, d.priority, d.autonomy_key, d.snoozed_until,
+        m.account, m.from_email, m.from_name, m.subject, m.date, m.received_at
+ FROM drafts d JOIN messages m ON m.id = d.message_row
+ WHERE d.state IN ('pending', 'failed') AND (CAST($1 AS TEXT) IS NULL OR m.account = $1)";
 
-/// The rows of a `queue_entries_sql!` query as entries, most urgent first.
+/// The rows of the `QUEUE_ENTRIES_SQL` query as entries, most urgent first.
 pub(crate) fn queue_entries_from_rows<R>(rows: &[R]) -> Result<Vec<QueueEntry>>
 where
     R: Row,

@@ -227,6 +227,20 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     assert_eq!(facts.len(), 4);
     assert_eq!(facts.iter().find(|f| f.id == v2).unwrap().outbox_state, Some(OutboxState::Filed));
     assert!(facts.iter().all(|f| !f.auto_approved));
+    // A reply the policy let through is told apart from one a person approved.
+    store.audit(AuditEvent::system("approved", "policy: routine reply 50% sent").draft(d3)).await.unwrap();
+    let facts = store.draft_facts("a", 0).await.unwrap();
+    assert_eq!(facts.iter().filter(|f| f.auto_approved).map(|f| f.id).collect::<Vec<_>>(), vec![d3]);
+    // The search text is plain text, not a pattern.
+    assert_eq!(store.audit_log(AuditFilter { text: Some("50% SENT".into()), ..Default::default() }).await.unwrap().len(), 1);
+    assert!(store.audit_log(AuditFilter { text: Some("%".into()), ..Default::default() }).await.unwrap().len() == 1, "% is a character here");
+    assert!(store.audit_log(AuditFilter { text: Some("_".into()), ..Default::default() }).await.unwrap().is_empty(), "_ is a character here");
+    assert_eq!(store.drafts_with_usage().await.unwrap().len(), 0);
+    let mut used = new_draft(m3, "with usage", RiskLevel::Review, 50);
+    used.draft.usage = Some(autoemail_core::draft::Usage { latency_ms: 1234, ..Default::default() });
+    let with_usage = store.insert_draft(used).await.unwrap();
+    let listed = store.drafts_with_usage().await.unwrap();
+    assert_eq!((listed.len(), listed[0].id, listed[0].usage.as_ref().map(|u| u.latency_ms)), (1, with_usage, Some(1234)));
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
 }
 
