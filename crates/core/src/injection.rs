@@ -146,18 +146,29 @@ fn sentence_opener_words() -> Vec<String> {
 /// what must follow that word: "" for one word, " up" for "Look up", "-play"
 /// for "Role-play".
 type OpenerWords = Vec<(String, Vec<String>)>;
-static OPENER_WORDS: LazyLock<[OpenerWords; 26]> = LazyLock::new(|| {
-    let mut by_letter: [OpenerWords; 26] = Default::default();
+struct Openers {
+    by_letter: [OpenerWords; 26],
+    /// For each first letter, the second letters its openers have (bit 0 for
+    /// "a"): most capitalised words ("The", "Enron") are passed over on these
+    /// two letters.
+    second: [u32; 26],
+}
+static OPENER_WORDS: LazyLock<Openers> = LazyLock::new(|| {
+    let mut openers = Openers { by_letter: Default::default(), second: [0; 26] };
     for opener in sentence_opener_words() {
         let split = opener.find([' ', '-']).unwrap_or(opener.len());
         let (word, rest) = (&opener[..split], opener[split..].to_string());
-        let words = &mut by_letter[usize::from(opener.as_bytes()[0] - b'A')];
+        let letter = usize::from(opener.as_bytes()[0] - b'A');
+        let second = opener.as_bytes()[1];
+        assert!(second.is_ascii_lowercase(), "opener {opener:?} has a lower-case second letter");
+        openers.second[letter] |= 1 << (second - b'a');
+        let words = &mut openers.by_letter[letter];
         match words.iter_mut().find(|(w, _)| w == word) {
             Some((_, rests)) => rests.push(rest),
             None => words.push((word.to_string(), vec![rest])),
         }
     }
-    by_letter
+    openers
 });
 
 fn is_word_byte(b: u8) -> bool {
@@ -172,9 +183,13 @@ fn opener_at(bytes: &[u8], at: usize) -> bool {
     if bytes[at] != b' ' || !bytes.get(at + 1).is_some_and(u8::is_ascii_uppercase) {
         return false;
     }
+    let letter = usize::from(bytes[at + 1] - b'A');
+    if !bytes.get(at + 2).is_some_and(|b| b.is_ascii_lowercase() && OPENER_WORDS.second[letter] & 1 << (b - b'a') != 0) {
+        return false;
+    }
     let word_end = bytes[at + 1..].iter().position(|b| !is_word_byte(*b)).map_or(bytes.len(), |n| at + 1 + n);
     let word = &bytes[at + 1..word_end];
-    let words = &OPENER_WORDS[usize::from(word[0] - b'A')];
+    let words = &OPENER_WORDS.by_letter[letter];
     let Some((_, rests)) = words.iter().find(|(w, _)| w.len() == word.len() && w.as_bytes() == word) else {
         return false;
     };
@@ -422,10 +437,14 @@ fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut paragraphs: Vec<(usize, usize)> = Vec::new();
     let mut offset = 0;
     let mut open: Option<(usize, usize)> = None;
-    for line in text.split_inclusive('\n') {
+    let bytes = text.as_bytes();
+    let line_ends = memchr::memchr_iter(b'\n', bytes).map(|i| i + 1).chain((!text.ends_with('\n') && !text.is_empty()).then_some(text.len()));
+    for line_end in line_ends {
+        let line = &text[offset..line_end];
         let (start, end) = (offset, offset + line.trim_end_matches(['\n', '\r']).len());
-        offset += line.len();
-        let trimmed = line.trim();
+        offset = line_end;
+        // Blank (whitespace only), or a quoted reply line.
+        let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('>') {
             paragraphs.extend(open.take());
             continue;
@@ -444,13 +463,13 @@ fn sentences(text: &str) -> Vec<(usize, usize)> {
         let bytes = para.as_bytes();
         // Cut after sentence punctuation, and before an opener that follows other text.
         let mut cuts: Vec<usize> = Vec::new();
-        for (i, &b) in bytes.iter().enumerate() {
-            let cut = match b {
-                b'.' | b'!' | b'?' => bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()),
-                b' ' => i > 0 && !bytes[i - 1].is_ascii_whitespace() && opener_at(bytes, i),
-                _ => false,
-            };
-            if cut && !in_quote(i) {
+        for i in memchr::memchr3_iter(b'.', b'!', b'?', bytes) {
+            if bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) && !in_quote(i) {
+                cuts.push(i + 1);
+            }
+        }
+        for i in memchr::memchr_iter(b' ', bytes) {
+            if i > 0 && !bytes[i - 1].is_ascii_whitespace() && opener_at(bytes, i) && !in_quote(i) {
                 cuts.push(i + 1);
             }
         }
@@ -985,7 +1004,79 @@ mod word_tests {
         out
     }
 
+    /// `sentences` as it was before it searched for line ends, punctuation and
+    /// spaces: a loop over every byte.
+    fn sentences_bytewise(text: &str) -> Vec<(usize, usize)> {
+        let mut paragraphs: Vec<(usize, usize)> = Vec::new();
+        let mut offset = 0;
+        let mut open: Option<(usize, usize)> = None;
+        for line in text.split_inclusive('\n') {
+            let (start, end) = (offset, offset + line.trim_end_matches(['\n', '\r']).len());
+            offset += line.len();
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('>') {
+                paragraphs.extend(open.take());
+                continue;
+            }
+            open = Some(match open {
+                Some((a, _)) => (a, end),
+                None => (start, end),
+            });
+        }
+        paragraphs.extend(open);
+        let mut out = Vec::new();
+        for (start, end) in paragraphs {
+            let para = &text[start..end];
+            let quoted = quoted_ranges(para);
+            let bytes = para.as_bytes();
+            let mut cuts: Vec<usize> = Vec::new();
+            for (i, &b) in bytes.iter().enumerate() {
+                let cut = match b {
+                    b'.' | b'!' | b'?' => bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()),
+                    b' ' => i > 0 && !bytes[i - 1].is_ascii_whitespace() && opener_at(bytes, i),
+                    _ => false,
+                };
+                if cut && !inside_quotation(&quoted, i) {
+                    cuts.push(i + 1);
+                }
+            }
+            for (_, b) in &quoted {
+                let next_word = para[*b..].trim_start();
+                if *b >= 2 && matches!(bytes[*b - 2], b'.' | b'!' | b'?') && (next_word.is_empty() || next_word.starts_with(|c: char| c.is_ascii_uppercase())) {
+                    cuts.push(*b);
+                }
+            }
+            cuts.sort_unstable();
+            let mut from = 0;
+            for cut in cuts.into_iter().chain(std::iter::once(para.len())) {
+                if cut <= from {
+                    continue;
+                }
+                let piece = &para[from..cut];
+                let lead = piece.len() - piece.trim_start().len();
+                let trimmed = piece.trim();
+                if !trimmed.is_empty() {
+                    out.push((start + from + lead, start + from + lead + trimmed.len()));
+                }
+                from = cut;
+            }
+        }
+        out
+    }
+
     proptest! {
+        /// Searching for line ends, punctuation and spaces cuts the sentences reading every byte cut.
+        #[test]
+        fn sentences_match_reading_every_byte(
+            parts in proptest::collection::vec(proptest::sample::select(&[
+                "Explain", "Look up", "Can you", "What", "Tell", "The", "I", "word", "x1", " ", "  ", ". ", "!", "?", "?!", ".", "\n", "\r\n",
+                "\n\n", "\n> quoted", " > not quoted", "\u{a0}\n", "\u{2003}", "'", "\"", "'Hi.'", "\"Go!\" ", "é", "\t",
+            ][..]), 0..24)
+        ) {
+            let text: String = parts.concat();
+            prop_assert_eq!(sentences(&text), sentences_bytewise(&text), "{:?}", text);
+        }
+
         /// The probing scan finds the letter-spaced words the regex it replaced found.
         #[test]
         fn spaced_letter_runs_match_the_regex_they_replaced(text in "(([a-zA-Z] ){1,7}|[a-zA-Z]{1,3}|[_1.é\n -]){0,16}") {
@@ -1024,7 +1115,7 @@ mod word_tests {
                 proptest::sample::select(&[
                     "Explain", "explain", "EXPLAIN", "Look up", "Look  up", "Look", "Look upon", "Role-play", "Roleplay", "Role play", "Role",
                     "Summarise", "Summarize", "Summari", "Can you", "Can", "Can your", "What", "Whatever", "What's", "Add_", "Addé", "Act as",
-                    "Act", "Break down", "Break", "I", "Q", "the", "x1", "Tell", "Which", "Would you", "Would",
+                    "Act", "Break down", "Break", "I", "Q", "the", "x1", "Tell", "Which", "Would you", "Would", "The", "Thus", "Exxon", "Ex", "E",
                 ][..]),
                 proptest::sample::select(&[" ", "", ". ", "\n", "é", "-", "_", "  ", "'"][..]),
             ), 0..12)
