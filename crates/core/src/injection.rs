@@ -160,7 +160,7 @@ static OPENER_WORDS: LazyLock<Openers> = LazyLock::new(|| {
         let (word, rest) = (&opener[..split], opener[split..].to_string());
         let letter = usize::from(opener.as_bytes()[0] - b'A');
         let second = opener.as_bytes()[1];
-        assert!(second.is_ascii_lowercase(), "opener {opener:?} has a lower-case second letter");
+        assert!(second.is_ascii_lowercase(), "every opener goes on in lower case: {opener:?}");
         openers.second[letter] |= 1 << (second - b'a');
         let words = &mut openers.by_letter[letter];
         match words.iter_mut().find(|(w, _)| w == word) {
