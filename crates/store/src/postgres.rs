@@ -87,6 +87,11 @@ impl PgEvents {
     }
 }
 
+/// Account lists bind as a PostgreSQL array.
+fn account_list(accounts: &[String]) -> &[String] {
+    accounts
+}
+
 crate::shared::store_impl! {
     store: PgStore,
     connection: sqlx::PgConnection,
@@ -94,46 +99,13 @@ crate::shared::store_impl! {
     announce: super::notify,
     lock_claimed: " FOR UPDATE SKIP LOCKED",
     position: "strpos",
+    in_accounts: "= ANY($1)",
+    account_list: super::account_list,
     specific: {
         async fn integrity_check(&self) -> Result<String> {
             // PostgreSQL checks its pages itself; what is left to ask is whether the server answers.
             let ok: i32 = sqlx::query("SELECT 1 AS ok").fetch_one(&self.pool).await?.try_get("ok")?;
             Ok(if ok == 1 { "ok".into() } else { "the server did not answer as expected".into() })
-        }
-
-        async fn claim_account(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<String>> {
-            let row = sqlx::query(
-                "UPDATE account_leases SET holder = $2, lease_until = $3 + $4
-                 WHERE account = (SELECT account FROM account_leases
-                                  WHERE account = ANY($1) AND next_sync_at <= $3 AND (holder IS NULL OR lease_until < $3)
-                                  ORDER BY next_sync_at, account LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 RETURNING account",
-            )
-            .bind(accounts)
-            .bind(worker)
-            .bind(now_ts)
-            .bind(lease_seconds)
-            .fetch_optional(&self.pool)
-            .await?;
-            row.map(|r| Ok(r.try_get("account")?)).transpose()
-        }
-
-        async fn claim_draft_job(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<(String, i64)>> {
-            let row = sqlx::query(
-                "UPDATE messages SET draft_holder = $2, draft_lease_until = $3 + $4
-                 WHERE id = (SELECT m.id FROM messages m
-                             WHERE m.account = ANY($1) AND m.needs_reply = 1 AND m.answered = 0 AND m.no_draft_reason IS NULL AND m.draft_lease_until < $3
-                               AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_row = m.id)
-                             ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 RETURNING account, id",
-            )
-            .bind(accounts)
-            .bind(worker)
-            .bind(now_ts)
-            .bind(lease_seconds)
-            .fetch_optional(&self.pool)
-            .await?;
-            row.map(|r| Ok((r.try_get("account")?, r.try_get("id")?))).transpose()
         }
     }
 }

@@ -4,8 +4,8 @@
 //! The queries use `$1`-style placeholders, which both drivers bind by number,
 //! and SQL both dialects accept (`CAST(x AS BIGINT)`, `RETURNING`). The few
 //! places the dialects part are the arguments of `store_impl!`; what only one
-//! database does (claiming work from a list of accounts, checking the file)
-//! is written in its own module and handed in as `specific`.
+//! database does (checking its storage) is written in its own module and
+//! handed in as `specific`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -33,10 +33,14 @@ macro_rules! store_impl {
         connection: $Conn:ty,
         row: $Row:ty,
         announce: $announce:path,
-        // Appended to the subquery that picks the next reply to send.
+        // Appended to the subqueries that pick the next reply to send, the next
+        // account to sync and the next message to draft.
         lock_claimed: $skip_locked:literal,
         // The function giving the position of a string in another, 0 when absent.
         position: $position:literal,
+        // "is one of the accounts bound as $1", and how the list is bound.
+        in_accounts: $in_accounts:literal,
+        account_list: $account_list:path,
         specific: { $($specific:tt)* }
     ) => {
         /// The queries both databases run alike (see `shared`).
@@ -976,9 +980,55 @@ macro_rules! store_impl {
                 Ok(())
             }
 
-        $($specific)*
-        }
+            async fn claim_account(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<String>> {
+                // The outer guard makes the claim safe with one writer at a time
+                // (SQLite); with row locks (PostgreSQL) workers skip each other's rows.
+                let row = sqlx::query(concat!(
+                    "UPDATE account_leases SET holder = $2, lease_until = $3 + $4
+                     WHERE account = (SELECT account FROM account_leases
+                                      WHERE account ",
+                    $in_accounts,
+                    " AND next_sync_at <= $3 AND (holder IS NULL OR lease_until < $3)
+                                      ORDER BY next_sync_at, account LIMIT 1",
+                    $skip_locked,
+                    ")
+                       AND (holder IS NULL OR lease_until < $3)
+                     RETURNING account"
+                ))
+                .bind($account_list(accounts))
+                .bind(worker)
+                .bind(now_ts)
+                .bind(lease_seconds)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| Ok(r.try_get("account")?)).transpose()
+            }
 
+            async fn claim_draft_job(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<(String, i64)>> {
+                let row = sqlx::query(concat!(
+                    "UPDATE messages SET draft_holder = $2, draft_lease_until = $3 + $4
+                     WHERE id = (SELECT m.id FROM messages m
+                                 WHERE m.account ",
+                    $in_accounts,
+                    " AND m.needs_reply = 1 AND m.answered = 0 AND m.no_draft_reason IS NULL
+                                   AND m.draft_lease_until < $3 AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_row = m.id)
+                                 ORDER BY m.id LIMIT 1",
+                    $skip_locked,
+                    ")
+                       AND draft_lease_until < $3
+                     RETURNING account, id"
+                ))
+                .bind($account_list(accounts))
+                .bind(worker)
+                .bind(now_ts)
+                .bind(lease_seconds)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| Ok((r.try_get("account")?, r.try_get("id")?))).transpose()
+            }
+
+            $($specific)*
+        }
         }
     };
 }

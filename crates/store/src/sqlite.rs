@@ -90,6 +90,11 @@ async fn announce(_conn: &mut SqliteConnection, _event: &str) -> Result<()> {
     Ok(())
 }
 
+/// Account lists bind as a JSON array, read back by `json_each`.
+fn account_list(accounts: &[String]) -> String {
+    crate::shared::json(&accounts)
+}
+
 crate::shared::store_impl! {
     store: SqliteStore,
     connection: sqlx::SqliteConnection,
@@ -97,49 +102,13 @@ crate::shared::store_impl! {
     announce: super::announce,
     lock_claimed: "",
     position: "instr",
+    in_accounts: "IN (SELECT value FROM json_each($1))",
+    account_list: super::account_list,
     specific: {
         async fn integrity_check(&self) -> Result<String> {
             let rows = sqlx::query("PRAGMA integrity_check").fetch_all(&self.pool).await?;
             let lines: Vec<String> = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<_, _>>()?;
             Ok(lines.join("; "))
-        }
-
-        async fn claim_account(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<String>> {
-            // SQLite has one writer at a time, so the guarded UPDATE is the whole claim.
-            let row = sqlx::query(
-                "UPDATE account_leases SET holder = $2, lease_until = $3 + $4
-                 WHERE account = (SELECT account FROM account_leases
-                                  WHERE account IN (SELECT value FROM json_each($1)) AND next_sync_at <= $3 AND (holder IS NULL OR lease_until < $3)
-                                  ORDER BY next_sync_at, account LIMIT 1)
-                   AND (holder IS NULL OR lease_until < $3)
-                 RETURNING account",
-            )
-            .bind(json(&accounts))
-            .bind(worker)
-            .bind(now_ts)
-            .bind(lease_seconds)
-            .fetch_optional(&self.pool)
-            .await?;
-            row.map(|r| Ok(r.try_get("account")?)).transpose()
-        }
-
-        async fn claim_draft_job(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<(String, i64)>> {
-            let row = sqlx::query(
-                "UPDATE messages SET draft_holder = $2, draft_lease_until = $3 + $4
-                 WHERE id = (SELECT m.id FROM messages m
-                             WHERE m.account IN (SELECT value FROM json_each($1)) AND m.needs_reply = 1 AND m.answered = 0 AND m.no_draft_reason IS NULL
-                               AND m.draft_lease_until < $3 AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_row = m.id)
-                             ORDER BY m.id LIMIT 1)
-                   AND draft_lease_until < $3
-                 RETURNING account, id",
-            )
-            .bind(json(&accounts))
-            .bind(worker)
-            .bind(now_ts)
-            .bind(lease_seconds)
-            .fetch_optional(&self.pool)
-            .await?;
-            row.map(|r| Ok((r.try_get("account")?, r.try_get("id")?))).transpose()
         }
     }
 }
