@@ -23,6 +23,12 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> 
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// A guarded update changed the one row it names; otherwise that row was not
+/// in the state the update expected (another process got there first).
+pub(crate) fn changed_one(rows_affected: u64, conflict: impl FnOnce() -> String) -> Result<()> {
+    if rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict(conflict())) }
+}
+
 /// The `Store` implementation for one database, in a module `common` of the
 /// calling module (paths to the caller's own items start with `super::`). The
 /// store type must have a `pool` field; `announce(conn, event)` tells other
@@ -51,8 +57,22 @@ macro_rules! store_impl {
             use sqlx::Row;
 
             use crate::model::*;
-            use crate::shared::{from_json, json, now};
+            use crate::shared::{changed_one, from_json, json, now};
             use crate::{Result, StoreError};
+
+            /// Records why, and commits the change with its reason in one transaction.
+            async fn commit_audited(mut tx: sqlx::Transaction<'_, <$Conn as sqlx::Connection>::Database>, audit: &AuditEvent) -> Result<()> {
+                insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            impl super::$Store {
+                /// The row `sql` selects by `$1 = id`, or NotFound naming `what`.
+                async fn row_by_id(&self, sql: &'static str, id: i64, what: &str) -> Result<$Row> {
+                    sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?.ok_or_else(|| StoreError::NotFound(format!("{what} {id}")))
+                }
+            }
 
             async fn insert_audit(conn: &mut $Conn, ev: &AuditEvent) -> Result<()> {
                 sqlx::query("INSERT INTO audit (at, actor, action, message_row, draft_id, reason) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -281,11 +301,7 @@ macro_rules! store_impl {
                 }
 
                 async fn message(&self, id: i64) -> Result<StoredMessage> {
-                    let row = sqlx::query("SELECT * FROM messages WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound(format!("message {id}")))?;
+                    let row = self.row_by_id("SELECT * FROM messages WHERE id = $1", id, "message").await?;
                     message_from_row(&row)
                 }
 
@@ -412,11 +428,7 @@ macro_rules! store_impl {
                     Ok(ids)
                 }
                 async fn draft(&self, id: i64) -> Result<StoredDraft> {
-                    let row = sqlx::query("SELECT * FROM drafts WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound(format!("draft {id}")))?;
+                    let row = self.row_by_id("SELECT * FROM drafts WHERE id = $1", id, "draft").await?;
                     draft_from_row(&row)
                 }
 
@@ -467,9 +479,7 @@ macro_rules! store_impl {
                         .bind(draft_id)
                         .execute(&mut *tx)
                         .await?;
-                    if updated.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(format!("draft {draft_id} is no longer pending")));
-                    }
+                    changed_one(updated.rows_affected(), || format!("draft {draft_id} is no longer pending"))?;
                     // An undone approval leaves a cancelled row behind; approving again replaces it.
                     sqlx::query("DELETE FROM outbox WHERE draft_id = $1 AND state = 'cancelled'").bind(draft_id).execute(&mut *tx).await?;
                     let id = sqlx::query(
@@ -504,12 +514,8 @@ macro_rules! store_impl {
                         .bind(from.as_str())
                         .execute(&mut *tx)
                         .await?;
-                    if updated.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(format!("draft {draft_id} is not {}", from.as_str())));
-                    }
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    changed_one(updated.rows_affected(), || format!("draft {draft_id} is not {}", from.as_str()))?;
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn claim_due(&self, account: &str, now_ts: i64, claimer: &str) -> Result<Option<OutboxItem>> {
@@ -532,11 +538,7 @@ macro_rules! store_impl {
                 }
 
                 async fn outbox_item(&self, id: i64) -> Result<OutboxItem> {
-                    let row = sqlx::query("SELECT * FROM outbox WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound(format!("outbox item {id}")))?;
+                    let row = self.row_by_id("SELECT * FROM outbox WHERE id = $1", id, "outbox item").await?;
                     outbox_from_row(&row)
                 }
 
@@ -555,9 +557,7 @@ macro_rules! store_impl {
                         .ok_or_else(|| StoreError::Conflict(format!("outbox item {outbox_id} is not being sent")))?;
                     let draft_id: i64 = row.try_get("draft_id")?;
                     sqlx::query("UPDATE drafts SET state = 'sent', updated_at = $1 WHERE id = $2").bind(now()).bind(draft_id).execute(&mut *tx).await?;
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn mark_filed(&self, outbox_id: i64, audit: AuditEvent) -> Result<()> {
@@ -569,9 +569,7 @@ macro_rules! store_impl {
                         .ok_or_else(|| StoreError::Conflict(format!("outbox item {outbox_id} is not sent")))?;
                     let original: i64 = row.try_get("original_row")?;
                     sqlx::query("UPDATE messages SET answered = 1 WHERE id = $1").bind(original).execute(&mut *tx).await?;
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn mark_retry(&self, outbox_id: i64, error: &str, not_before: i64, audit: AuditEvent) -> Result<()> {
@@ -582,12 +580,8 @@ macro_rules! store_impl {
                         .bind(outbox_id)
                         .execute(&mut *tx)
                         .await?;
-                    if updated.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(format!("outbox item {outbox_id} is not being sent")));
-                    }
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    changed_one(updated.rows_affected(), || format!("outbox item {outbox_id} is not being sent"))?;
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn requeue_sending(&self, outbox_id: i64, audit: AuditEvent) -> Result<()> {
@@ -597,12 +591,8 @@ macro_rules! store_impl {
                         .bind(outbox_id)
                         .execute(&mut *tx)
                         .await?;
-                    if updated.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(format!("outbox item {outbox_id} is not being sent")));
-                    }
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    changed_one(updated.rows_affected(), || format!("outbox item {outbox_id} is not being sent"))?;
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn set_paused(&self, account: &str, reason: Option<&str>, audit: AuditEvent) -> Result<()> {
@@ -620,9 +610,7 @@ macro_rules! store_impl {
                             sqlx::query("DELETE FROM account_pause WHERE account = $1").bind(account).execute(&mut *tx).await?;
                         }
                     }
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn sent_since(&self, account: &str, since: i64) -> Result<i64> {
@@ -654,25 +642,19 @@ macro_rules! store_impl {
                         .bind(draft_id)
                         .execute(&mut *tx)
                         .await?;
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn cancel_queued(&self, draft_id: i64, audit: AuditEvent) -> Result<()> {
                     let mut tx = self.pool.begin().await?;
                     let updated = sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE draft_id = $1 AND state = 'queued'").bind(draft_id).execute(&mut *tx).await?;
-                    if updated.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(format!("the reply of draft {draft_id} is already being sent or was not approved")));
-                    }
+                    changed_one(updated.rows_affected(), || format!("the reply of draft {draft_id} is already being sent or was not approved"))?;
                     sqlx::query("UPDATE drafts SET state = 'pending', updated_at = $1 WHERE id = $2 AND state = 'approved'")
                         .bind(now())
                         .bind(draft_id)
                         .execute(&mut *tx)
                         .await?;
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn snooze(&self, draft_id: i64, until: Option<i64>, audit: AuditEvent) -> Result<()> {
@@ -683,12 +665,8 @@ macro_rules! store_impl {
                         .bind(draft_id)
                         .execute(&mut *tx)
                         .await?;
-                    if updated.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(format!("draft {draft_id} is not waiting for review")));
-                    }
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    changed_one(updated.rows_affected(), || format!("draft {draft_id} is not waiting for review"))?;
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn answered_counts(&self, account: &str) -> Result<std::collections::HashMap<String, i64>> {
@@ -804,9 +782,7 @@ macro_rules! store_impl {
                     .bind(reason)
                     .execute(&mut *tx)
                     .await?;
-                    insert_audit(&mut tx, &audit).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    commit_audited(tx, &audit).await
                 }
 
                 async fn record_outcome(&self, account: &str, o: &StoredOutcome) -> Result<()> {
