@@ -9,7 +9,6 @@
 
 mod model;
 mod postgres;
-mod rows;
 mod shared;
 mod sqlite;
 

@@ -259,6 +259,30 @@ macro_rules! store_impl {
                 })
             }
 
+            /// A `queue_entries` row: the draft's columns and its message's.
+            fn queue_entry_from_row(row: &$Row) -> Result<QueueEntry> {
+                let state: String = row.try_get("state")?;
+                let level: String = row.try_get("risk_level")?;
+                let route: autoemail_core::policy::Route = from_json(&row.try_get::<String, _>("route_json")?, "route")?;
+                Ok(QueueEntry {
+                    draft_id: row.try_get("id")?,
+                    message_row: row.try_get("message_row")?,
+                    state: DraftState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("draft state {state:?}")))?,
+                    body: row.try_get("body")?,
+                    level: autoemail_core::risk::RiskLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("risk level {level:?}")))?,
+                    reasons: route_reasons(&route),
+                    priority: row.try_get::<i64, _>("priority")?.clamp(0, 255) as u8,
+                    autonomy_key: row.try_get("autonomy_key")?,
+                    snoozed_until: row.try_get("snoozed_until")?,
+                    account: row.try_get("account")?,
+                    from_email: row.try_get("from_email")?,
+                    from_name: row.try_get("from_name")?,
+                    subject: row.try_get("subject")?,
+                    date: row.try_get("date")?,
+                    received_at: row.try_get("received_at")?,
+                })
+            }
+
             fn outbox_from_row(row: &$Row) -> Result<OutboxItem> {
                 let state: String = row.try_get("state")?;
                 Ok(OutboxItem {
@@ -466,8 +490,19 @@ macro_rules! store_impl {
                 }
 
                 async fn queue_entries(&self, account: Option<&str>) -> Result<Vec<QueueEntry>> {
-                    let rows = sqlx::query(crate::rows::QUEUE_ENTRIES_SQL).bind(account).fetch_all(&self.pool).await?;
-                    crate::rows::queue_entries_from_rows(&rows)
+                    // Only what the list shows: not the drafts' signals, versions or usage.
+                    let rows = sqlx::query(
+                        "SELECT d.id, d.message_row, d.state, d.body, d.risk_level, d.route_json, d.priority, d.autonomy_key, d.snoozed_until,
+                                m.account, m.from_email, m.from_name, m.subject, m.date, m.received_at
+                         FROM drafts d JOIN messages m ON m.id = d.message_row
+                         WHERE d.state IN ('pending', 'failed') AND (CAST($1 AS TEXT) IS NULL OR m.account = $1)",
+                    )
+                    .bind(account)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut entries = rows.iter().map(queue_entry_from_row).collect::<Result<Vec<QueueEntry>>>()?;
+                    sort_queue_entries(&mut entries);
+                    Ok(entries)
                 }
 
                 async fn approve(&self, draft_id: i64, body: &str, outbox: NewOutboxEntry, audit: AuditEvent) -> Result<i64> {
