@@ -404,8 +404,6 @@ fn draft_summary(draft: &Draft, intent: autoemail_core::intent::Intent, instruct
     s
 }
 
-/// All the thread says, including the addresses in its headers: a reply may
-/// repeat these without being flagged as adding something new.
 /// How many of a thread's latest messages a draft sees (as context, and as
 /// what the reply may repeat without it being new): more than the prompt
 /// shows, and few enough that a thread of thousands costs no more than this.
@@ -420,6 +418,8 @@ impl App {
     }
 }
 
+/// All the thread says, including the addresses in its headers: a reply may
+/// repeat these without being flagged as adding something new.
 fn thread_text(msg: &Message, thread: &[Message]) -> String {
     let mut text = String::new();
     for m in thread.iter().chain(std::iter::once(msg)) {

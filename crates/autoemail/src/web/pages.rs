@@ -269,7 +269,8 @@ pub async fn draft_detail(shared: &Shared, account: &str, id: i64) -> WebResult<
     let safe = msg.html.as_deref().map(crate::html_view::safe_html);
     let mut thread = Vec::new();
     let (tail, thread_total) = app.store.thread_tail(account, &stored.thread_key, stored.id, THREAD_SHOWN).await?;
-    let thread_not_shown = thread_total - tail.len();
+    // The count is read after the messages: a message stored in between only adds to it.
+    let thread_not_shown = thread_total.saturating_sub(tail.len());
     for t in tail {
         let text = parse_message(&t.raw).map(|m| m.text).unwrap_or_else(|e| format!("(cannot be read: {e})"));
         let text: String = if text.chars().count() > 4000 { format!("{}…", text.chars().take(4000).collect::<String>()) } else { text };
