@@ -10,14 +10,20 @@ pub struct Split {
 /// forwarded header block, or a run of `>` lines that continues to the end.
 /// A signature ("-- ") is dropped from the fresh part.
 pub fn split_quoted(text: &str) -> Split {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = lines(text).collect();
     // Every line from `quoted_tail` on is blank or quoted: found from the end,
     // where it nearly always stops at once.
-    let quoted_tail = lines.iter().rposition(|l| !(l.trim().is_empty() || l.trim_start().starts_with('>'))).map_or(0, |i| i + 1);
+    let quoted_tail = lines
+        .iter()
+        .rposition(|l| {
+            let t = trim(l);
+            !(t.is_empty() || t.starts_with('>'))
+        })
+        .map_or(0, |i| i + 1);
     let mut cut = lines.len();
     for (i, line) in lines.iter().enumerate() {
-        let t = line.trim();
-        if is_attribution(t, lines.get(i + 1).map(|l| l.trim())) || is_original_rule(t) || (t.starts_with('>') && i >= quoted_tail) {
+        let t = trim(line);
+        if is_attribution(t, || lines.get(i + 1).map(|l| trim(l))) || is_original_rule(t) || (t.starts_with('>') && i >= quoted_tail) {
             cut = i;
             break;
         }
@@ -28,7 +34,7 @@ pub fn split_quoted(text: &str) -> Split {
     }
     // Lines joined again are the text they came from, unless `lines` took
     // carriage returns off their ends.
-    let has_cr = text.contains('\r');
+    let has_cr = memchr::memchr(b'\r', text.as_bytes()).is_some();
     let joined = |part: &[&str]| -> String {
         match (part.first(), part.last()) {
             (Some(first), Some(last)) if !has_cr => {
@@ -41,6 +47,39 @@ pub fn split_quoted(text: &str) -> Split {
     Split { fresh: joined(fresh_lines), quoted: joined(&lines[cut..]) }
 }
 
+/// `str::lines`, with the line ends found by a vectorised search: every line
+/// of every body goes through here.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        // A carriage return ends a line only before a line feed.
+        let (line, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(end) => (rest[..end].strip_suffix('\r').unwrap_or(&rest[..end]), &rest[end + 1..]),
+            None => (rest, ""),
+        };
+        rest = next;
+        Some(line)
+    })
+}
+
+/// `str::trim`, with ASCII whitespace at the ends taken off byte by byte and
+/// the Unicode check left for a line that has a non-ASCII character there.
+fn trim(line: &str) -> &str {
+    // The ASCII characters `char::is_whitespace` accepts: \t \n \x0B \x0C \r and space.
+    let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let bytes = line.as_bytes();
+    let start = bytes.iter().position(|b| !is_space(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    let t = &line[start..end];
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        (Some(a), Some(z)) if !a.is_ascii() || !z.is_ascii() => t.trim(),
+        _ => t,
+    }
+}
+
 /// Case-insensitive (ASCII) prefix and suffix checks: called for every line,
 /// so they compare in place instead of lower-casing a copy.
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
@@ -51,13 +90,14 @@ fn ends_with_ci(s: &str, suffix: &str) -> bool {
     s.len() >= suffix.len() && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
-fn is_attribution(line: &str, next: Option<&str>) -> bool {
+/// `next` gives the next line, trimmed; asked only for a line that may start a wrapped attribution.
+fn is_attribution<'a>(line: &str, next: impl FnOnce() -> Option<&'a str>) -> bool {
     let on = starts_with_ci(line, "on ");
     if on && (ends_with_ci(line, "wrote:") || ends_with_ci(line, "writes:")) {
         return true;
     }
     // Attributions wrapped onto two lines: "On Tue, ... Jane Doe <jane@x>" / "wrote:".
-    if on && line.contains('@') && next.is_some_and(|n| ends_with_ci(n, "wrote:")) {
+    if on && line.contains('@') && next().is_some_and(|n| ends_with_ci(n, "wrote:")) {
         return true;
     }
     ends_with_ci(line, " wrote:") && line.contains('@')
@@ -90,7 +130,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn in_place_checks_match_lowercasing(line in "(On |on |ON |---|___)?[a-zA-Z@ é:-]{0,12}( wrote:| WROTE:|writes:| Wrote:)?", next in "[a-z ]{0,4}(wrote:|Wrote:)?") {
-            proptest::prop_assert_eq!(is_attribution(&line, Some(&next)), attribution_by_lowercasing(&line, Some(&next)));
+            proptest::prop_assert_eq!(is_attribution(&line, || Some(next.as_str())), attribution_by_lowercasing(&line, Some(&next)));
         }
     }
 
@@ -104,7 +144,7 @@ mod tests {
         let mut cut = lines.len();
         for (i, line) in lines.iter().enumerate() {
             let t = line.trim();
-            if is_attribution(t, lines.get(i + 1).map(|l| l.trim())) || is_original_rule(t) || (t.starts_with('>') && quoted_to_end[i]) {
+            if is_attribution(t, || lines.get(i + 1).map(|l| l.trim())) || is_original_rule(t) || (t.starts_with('>') && quoted_to_end[i]) {
                 cut = i;
                 break;
             }
@@ -122,6 +162,7 @@ mod tests {
             lines in proptest::collection::vec(proptest::sample::select(&[
                 "Hello", "  indented ", "", " ", "> quoted", "  > quoted", ">", "-- ", "--", "On Mon, Ann <a@b.c> wrote:", "On Mon, Ann <a@b.c>",
                 "wrote:", "-----Original Message-----", "From: x", "Thanks \u{2003}", "é", "\u{2003}",
+                "\t> tabbed\x0b", "\u{a0}> quoted\u{a0}", "\u{85}On Mon, Ann <a@b.c> wrote:\x0c", " \u{2003} ", "\u{2003}--",
             ][..]), 0..12),
             ending in proptest::sample::select(&["\n", "\r\n", "\r"][..]),
             last_newline in proptest::bool::ANY,
@@ -132,6 +173,14 @@ mod tests {
             }
             let split = split_quoted(&text);
             proptest::prop_assert_eq!((split.fresh, split.quoted), split_quoted_before(&text), "{:?}", text);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_and_trim_match_the_standard_ones(text in "[a \t\x0b\x0c\r\n>é\u{85}\u{a0}\u{2003}\u{3000}]{0,24}") {
+            proptest::prop_assert_eq!(lines(&text).collect::<Vec<_>>(), text.lines().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(trim(&text), text.trim());
         }
     }
 
