@@ -18,6 +18,7 @@ pub mod intent;
 pub mod message;
 pub mod policy;
 pub mod quote;
+mod quoted_printable;
 pub mod reply;
 pub mod retrieval;
 pub mod review;

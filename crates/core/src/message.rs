@@ -132,9 +132,10 @@ static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| 
 /// What `PARSER.parse(raw)` returns for the commonest shape of mail: one
 /// text/plain or text/html part, not base64, whose (decoded) body is ASCII and
 /// declares no charset or one that reads ASCII as itself. mail-parser
-/// reads such a body byte by byte to find its end, then maps every byte
-/// through its charset table one character at a time (a quarter of parsing
-/// over the corpus); here the body is taken as it is. The parts are built as
+/// reads such a body byte by byte to find its end (or to decode it), then maps
+/// every byte through its charset table one character at a time (a quarter of
+/// parsing over the corpus); here the body is taken as it is, or decoded by
+/// [`crate::quoted_printable`]. The parts are built as
 /// mail-parser builds them (`parse_` in its parsers/message.rs, version pinned
 /// in Cargo.toml); any other message is `None`, left to mail-parser whole.
 fn single_text_part(raw: &[u8]) -> Option<mail_parser::Message<'_>> {
@@ -160,12 +161,8 @@ fn single_text_part(raw: &[u8]) -> Option<mail_parser::Message<'_>> {
     let (encoding, body) = match headers.header_value(&HeaderName::ContentTransferEncoding) {
         Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("base64") => return None,
         Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => {
-            // mail-parser's own decoder; a body it cannot decode takes its recovery path.
-            let (end, decoded) = stream.decode_quoted_printable_mime(b"");
-            if end != raw.len() {
-                return None;
-            }
-            (Encoding::QuotedPrintable, decoded)
+            // Decoded as mail-parser does; a body it cannot decode takes its recovery path.
+            (Encoding::QuotedPrintable, std::borrow::Cow::Owned(crate::quoted_printable::decode(raw.get(offset_body..)?)?))
         }
         _ => (Encoding::None, std::borrow::Cow::Borrowed(raw.get(offset_body..)?)),
     };
