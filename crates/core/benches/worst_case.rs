@@ -77,6 +77,8 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
             )
             .into_bytes(),
         ),
+        ("300,000 quoted-printable escapes", message("Content-Transfer-Encoding: quoted-printable\r\n", &"=41=42=43 ".repeat(100_000))),
+        ("100,000 quoted-printable soft line breaks", message("Content-Transfer-Encoding: quoted-printable\r\n", &"abc=\r\n".repeat(100_000))),
         ("a 2 MB subject", format!("From: a@b.test\r\nSubject: {}\r\n\r\nbody\r\n", "x".repeat(2_000_000)).into_bytes()),
     ]
 }

@@ -40,6 +40,15 @@ pub(crate) fn decode(body: &[u8]) -> Option<Vec<u8>> {
         }
         let b = body[i];
         match b {
+            // The common escape, `=` and two hex digits, in one step.
+            b'=' if state == State::Text
+                && let (Some(high), Some(low)) = (body.get(i + 1).and_then(|&h| hex(h)), body.get(i + 2).and_then(|&l| hex(l))) =>
+            {
+                out.push(high << 4 | low);
+                trailing_space = 0;
+                i += 3;
+                continue;
+            }
             b'=' if state == State::Text => state = State::Equals,
             b'=' => return None,
             b'\n' => {
