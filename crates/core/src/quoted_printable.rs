@@ -56,7 +56,7 @@ pub(crate) fn decode(body: &[u8]) -> Option<Vec<u8>> {
                     // A soft line break.
                     state = State::Text;
                 } else {
-                    out.truncate(out.len() - trailing_space);
+                    out.truncate(out.len().saturating_sub(trailing_space));
                     out.extend_from_slice(line_end);
                 }
                 trailing_space = 0;
