@@ -216,6 +216,8 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
     }
     let body = strip_mbox_from_line(raw);
     let raw_sha256 = hex(&Sha256::digest(raw));
+    // A message the shortcut leaves has its headers parsed twice (about 7 µs,
+    // for one message in ten of the corpus); the shortcut saves more on the rest.
     let Some(parsed) = single_text_part(body).or_else(|| PARSER.parse(body)) else {
         return Ok(unparseable(raw, raw_sha256));
     };
@@ -459,27 +461,24 @@ fn collapse_whitespace(s: &str) -> String {
 fn push_collapsed(out: &mut String, s: &str) {
     let mut first = true;
     if s.is_ascii() {
-        // The ASCII characters `char::is_whitespace` accepts: \t \n \x0B \x0C \r and space.
-        let is_space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
-        let bytes = s.as_bytes();
-        let start = bytes.iter().position(|&b| !is_space(b)).unwrap_or(bytes.len());
-        let end = bytes.iter().rposition(|&b| !is_space(b)).map_or(start, |i| i + 1);
-        let inner = &bytes[start..end];
+        let trimmed = trim_ascii_space(s);
+        let inner = trimmed.as_bytes();
         // Most values have single spaces between words already: copied at
         // once. The check reads every byte without stopping, so it vectorises.
         let other_space = inner.iter().fold(0u8, |acc, &b| acc | u8::from(matches!(b, b'\t'..=b'\r')));
         let double_space = inner.iter().zip(inner.iter().skip(1)).fold(0u8, |acc, (&a, &b)| acc | u8::from(a == b' ' && b == b' '));
         if other_space | double_space == 0 {
-            out.push_str(&s[start..end]);
+            out.push_str(trimmed);
             return;
         }
+        let bytes = s.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            while i < bytes.len() && is_space(bytes[i]) {
+            while i < bytes.len() && is_ascii_space(bytes[i]) {
                 i += 1;
             }
             let start = i;
-            while i < bytes.len() && !is_space(bytes[i]) {
+            while i < bytes.len() && !is_ascii_space(bytes[i]) {
                 i += 1;
             }
             if start < i {
@@ -499,6 +498,21 @@ fn push_collapsed(out: &mut String, s: &str) {
         out.push_str(word);
         first = false;
     }
+}
+
+/// The ASCII characters `char::is_whitespace` accepts: \t \n \x0B \x0C \r and
+/// space (`u8::is_ascii_whitespace` leaves out \x0B).
+pub(crate) fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// `s` without the [`is_ascii_space`] bytes at either end: what `str::trim`
+/// gives for text whose ends are ASCII.
+pub(crate) fn trim_ascii_space(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|&b| !is_ascii_space(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| !is_ascii_space(b)).map_or(start, |i| i + 1);
+    &s[start..end]
 }
 
 fn normalize_newlines(s: String) -> String {

@@ -68,12 +68,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 /// `str::trim`, with ASCII whitespace at the ends taken off byte by byte and
 /// the Unicode check left for a line that has a non-ASCII character there.
 fn trim(line: &str) -> &str {
-    // The ASCII characters `char::is_whitespace` accepts: \t \n \x0B \x0C \r and space.
-    let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
-    let bytes = line.as_bytes();
-    let start = bytes.iter().position(|b| !is_space(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
-    let t = &line[start..end];
+    let t = crate::message::trim_ascii_space(line);
     match (t.as_bytes().first(), t.as_bytes().last()) {
         (Some(a), Some(z)) if !a.is_ascii() || !z.is_ascii() => t.trim(),
         _ => t,
