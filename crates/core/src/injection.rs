@@ -473,30 +473,38 @@ fn sentences(text: &str) -> Vec<(usize, usize)> {
                 cuts.push(i + 1);
             }
         }
-        // A quotation that ends with its own full stop or question mark ends the
-        // sentence too, when a capitalised word follows.
-        for (_, b) in &quoted {
-            let next_word = para[*b..].trim_start();
-            if *b >= 2 && matches!(bytes[*b - 2], b'.' | b'!' | b'?') && (next_word.is_empty() || next_word.starts_with(|c: char| c.is_ascii_uppercase())) {
-                cuts.push(*b);
-            }
-        }
-        cuts.sort_unstable();
-        let mut from = 0;
-        for cut in cuts.into_iter().chain(std::iter::once(para.len())) {
-            if cut <= from {
-                continue;
-            }
-            let piece = &para[from..cut];
-            let lead = piece.len() - piece.trim_start().len();
-            let trimmed = piece.trim();
-            if !trimmed.is_empty() {
-                out.push((start + from + lead, start + from + lead + trimmed.len()));
-            }
-            from = cut;
-        }
+        push_sentences(para, start, &quoted, cuts, &mut out);
     }
     out
+}
+
+/// Cuts `para` (at `start` in the text) at `cuts` and after each quotation
+/// that ends a sentence, and adds the pieces that are not blank to `out`,
+/// trimmed, as spans of the text.
+fn push_sentences(para: &str, start: usize, quoted: &[(usize, usize)], mut cuts: Vec<usize>, out: &mut Vec<(usize, usize)>) {
+    let bytes = para.as_bytes();
+    // A quotation that ends with its own full stop or question mark ends the
+    // sentence too, when a capitalised word follows.
+    for (_, b) in quoted {
+        let next_word = para[*b..].trim_start();
+        if *b >= 2 && matches!(bytes[*b - 2], b'.' | b'!' | b'?') && (next_word.is_empty() || next_word.starts_with(|c: char| c.is_ascii_uppercase())) {
+            cuts.push(*b);
+        }
+    }
+    cuts.sort_unstable();
+    let mut from = 0;
+    for cut in cuts.into_iter().chain(std::iter::once(para.len())) {
+        if cut <= from {
+            continue;
+        }
+        let piece = &para[from..cut];
+        let lead = piece.len() - piece.trim_start().len();
+        let trimmed = piece.trim();
+        if !trimmed.is_empty() {
+            out.push((start + from + lead, start + from + lead + trimmed.len()));
+        }
+        from = cut;
+    }
 }
 
 /// Looks like a heading, a title or a form field rather than a sentence:
@@ -1005,7 +1013,7 @@ mod word_tests {
     }
 
     /// `sentences` as it was before it searched for line ends, punctuation and
-    /// spaces: a loop over every byte.
+    /// spaces: a loop over every byte to find the paragraphs and the cuts.
     fn sentences_bytewise(text: &str) -> Vec<(usize, usize)> {
         let mut paragraphs: Vec<(usize, usize)> = Vec::new();
         let mut offset = 0;
@@ -1040,26 +1048,8 @@ mod word_tests {
                     cuts.push(i + 1);
                 }
             }
-            for (_, b) in &quoted {
-                let next_word = para[*b..].trim_start();
-                if *b >= 2 && matches!(bytes[*b - 2], b'.' | b'!' | b'?') && (next_word.is_empty() || next_word.starts_with(|c: char| c.is_ascii_uppercase())) {
-                    cuts.push(*b);
-                }
-            }
-            cuts.sort_unstable();
-            let mut from = 0;
-            for cut in cuts.into_iter().chain(std::iter::once(para.len())) {
-                if cut <= from {
-                    continue;
-                }
-                let piece = &para[from..cut];
-                let lead = piece.len() - piece.trim_start().len();
-                let trimmed = piece.trim();
-                if !trimmed.is_empty() {
-                    out.push((start + from + lead, start + from + lead + trimmed.len()));
-                }
-                from = cut;
-            }
+            // Cutting into pieces did not change: shared with `sentences`.
+            push_sentences(para, start, &quoted, cuts, &mut out);
         }
         out
     }
