@@ -110,9 +110,11 @@ impl Message {
     }
 }
 
-/// Structured parsing for the headers read below; every other header stays
-/// raw text (`headers_raw`). The default parser also tokenizes each Received
-/// line and parses List-* addresses, which nothing here reads.
+/// Structured parsing for the headers read below; every other header is
+/// skipped to its end and read from the raw bytes (`headers_raw`, by offsets).
+/// The default parser also tokenizes each Received line and parses List-*
+/// addresses, and its fallback for other headers copies each value into a
+/// string of its own, none of which anything here reads.
 static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| {
     use mail_parser::HeaderName;
     MessageParser::new()
@@ -127,6 +129,7 @@ static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| 
         .header_id(HeaderName::MessageId)
         .header_id(HeaderName::InReplyTo)
         .header_id(HeaderName::References)
+        .default_header_ignore()
 });
 
 /// What `PARSER.parse(raw)` returns for the commonest shape of mail: one
