@@ -843,6 +843,39 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// Headers the parser skips (no structured value is read from them) keep
+    /// their values, folded lines joined, repeats and order kept, in both the
+    /// shortcut for one text part and mail-parser's own parse of a multipart.
+    #[test]
+    fn every_header_keeps_its_value_whether_structured_or_skipped() {
+        let heads = "Received: from a.example\r\n\tby b.example;\r\n Mon, 2 Nov 2026 10:00:00 +0000\r\n\
+                     Received: from c.example\r\n\
+                     X-Mailer:   Example  Mail 1.0\r\n\
+                     List-Id: <team.example.com>\r\n\
+                     Auto-Submitted: auto-replied\r\n\
+                     From: Ann <ann@example.com>\r\n\
+                     Subject: Hi\r\n";
+        let expected = [
+            ("Received", "from a.example by b.example; Mon, 2 Nov 2026 10:00:00 +0000"),
+            ("Received", "from c.example"),
+            ("X-Mailer", "Example Mail 1.0"),
+            ("List-ID", "<team.example.com>"),
+            ("Auto-Submitted", "auto-replied"),
+            ("From", "Ann <ann@example.com>"),
+            ("Subject", "Hi"),
+        ];
+        let one_part = format!("{heads}\r\nHello.\r\n");
+        let multipart = format!(
+            "{heads}Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHello.\r\n--b--\r\n"
+        );
+        for raw in [one_part, multipart] {
+            let msg = parse_message(raw.as_bytes()).unwrap();
+            let got: Vec<(&str, &str)> = msg.headers.iter().take(expected.len()).map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            assert_eq!(got, expected, "{raw}");
+            assert_eq!(msg.header("x-mailer"), Some("Example Mail 1.0"));
+        }
+    }
+
     #[test]
     fn content_hashes_are_lowercase_hex_sha256() {
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
