@@ -582,13 +582,29 @@ static OPENERS: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
     ] {
         set.insert(w.to_string());
     }
+    assert!(set.iter().all(|w| w.len() <= OPENER_MAX), "an opener outgrew OPENER_MAX");
     set
 });
 
+/// Room for the longest opener, lowercased on the stack.
+const OPENER_MAX: usize = 16;
+
 fn opens_like_an_instruction(sentence: &str) -> bool {
-    let first: String =
-        sentence.trim_start_matches(|c: char| !c.is_alphanumeric()).chars().take_while(|c| c.is_alphanumeric() || *c == '\'' || *c == '-').collect();
-    OPENERS.contains(&first.to_lowercase())
+    let rest = sentence.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let first = &rest[..rest.find(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-')).unwrap_or(rest.len())];
+    // Nearly every first word is ASCII: lowercased in place of a copy. Other
+    // words may still lowercase to an opener (the Kelvin sign to "k").
+    if !first.is_ascii() {
+        return OPENERS.contains(&first.to_lowercase());
+    }
+    if first.len() > OPENER_MAX {
+        return false;
+    }
+    let mut lower = [0u8; OPENER_MAX];
+    let lower = &mut lower[..first.len()];
+    lower.copy_from_slice(first.as_bytes());
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).is_ok_and(|word| OPENERS.contains(word))
 }
 
 /// Largest share of a sentence's content words that may appear elsewhere in
@@ -1117,6 +1133,18 @@ mod word_tests {
         }
 
         /// The hand-written word loop finds exactly what the regex it replaced found.
+        #[test]
+        fn openers_are_found_as_by_lowercasing_a_copy_of_the_first_word(
+            sentence in "[ \"(]{0,2}(Explain|EXPLAIN|what's|Can|Look-up|\u{212A}eep|K|Ünd|\u{130}nclude|[A-Za-z'-]{1,20}|[a-zß-ÿ]{1,4})[ ,.?é-]{0,3}[a-z ]{0,8}"
+        ) {
+            let first: String = sentence
+                .trim_start_matches(|c: char| !c.is_alphanumeric())
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '\'' || *c == '-')
+                .collect();
+            prop_assert_eq!(opens_like_an_instruction(&sentence), OPENERS.contains(&first.to_lowercase()), "{:?}", sentence);
+        }
+
         #[test]
         fn words_match_the_regex_they_replaced(text in "[a-z' .1é-]{0,40}") {
             let regex = Regex::new(r"[a-z][a-z']{2,}").unwrap();

@@ -865,9 +865,7 @@ mod tests {
             ("Subject", "Hi"),
         ];
         let one_part = format!("{heads}\r\nHello.\r\n");
-        let multipart = format!(
-            "{heads}Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHello.\r\n--b--\r\n"
-        );
+        let multipart = format!("{heads}Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHello.\r\n--b--\r\n");
         for raw in [one_part, multipart] {
             let msg = parse_message(raw.as_bytes()).unwrap();
             let got: Vec<(&str, &str)> = msg.headers.iter().take(expected.len()).map(|(n, v)| (n.as_str(), v.as_str())).collect();
