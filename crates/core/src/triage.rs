@@ -233,9 +233,8 @@ fn no_reply_reason(email: &str) -> Option<String> {
     NO_REPLY_LOCAL_PARTS
         .iter()
         .any(|p| {
-            local == *p
-                || local.starts_with(&format!("{p}+"))
-                || plain == p.replace(['-', '_'], "")
+            local.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('+'))
+                || plain.chars().eq(p.chars().filter(|c| !matches!(c, '-' | '_')))
                 || plain.starts_with("noreply")
                 || plain.starts_with("donotreply")
         })
@@ -251,11 +250,12 @@ fn notification_reason(msg: &Message) -> Option<String> {
             return Some(format!("automated notification ({h})"));
         }
     }
-    let local = msg.from.as_ref()?.local_part();
-    AUTOMATION_LOCAL_PARTS
-        .iter()
-        .find(|p| local == **p || local.starts_with(&format!("{p}-")) || local.starts_with(&format!("{p}+")))
-        .map(|p| format!("sent by an automated address ({p}@…)"))
+    automation_part(msg.from.as_ref()?.local_part()).map(|p| format!("sent by an automated address ({p}@…)"))
+}
+
+/// The automated name a local part is, or starts with before a `-` or `+`.
+fn automation_part(local: &str) -> Option<&'static str> {
+    AUTOMATION_LOCAL_PARTS.iter().copied().find(|p| local.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '+'])))
 }
 
 const BULK_LOCAL_PARTS: &[&str] =
@@ -418,6 +418,40 @@ pub fn spam_score(msg: &Message) -> u32 {
         score += 1;
     }
     score
+}
+
+#[cfg(test)]
+mod local_part_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The sender checks match as the versions that built a string per name did.
+        #[test]
+        fn local_parts_match_as_when_each_name_was_formatted(
+            local in "(noreply|no-reply|no_reply|do-not-reply|mailer|bounce|nobody|notifications|alerts|ci|root|jira|cron|[a-z]{1,3})?([-+_.][a-z0-9]{0,4}){0,2}[a-zA-Z0-9_+-]{0,3}",
+            domain in "(@example.com)?",
+        ) {
+            let email = format!("{local}{domain}");
+            let before = {
+                let local = email.split('@').next().unwrap_or("");
+                let plain: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                NO_REPLY_LOCAL_PARTS.iter().any(|p| {
+                    local == *p
+                        || local.starts_with(&format!("{p}+"))
+                        || plain == p.replace(['-', '_'], "")
+                        || plain.starts_with("noreply")
+                        || plain.starts_with("donotreply")
+                })
+            };
+            prop_assert_eq!(no_reply_reason(&email).is_some(), before);
+            let automation = AUTOMATION_LOCAL_PARTS
+                .iter()
+                .find(|p| local == **p || local.starts_with(&format!("{p}-")) || local.starts_with(&format!("{p}+")))
+                .copied();
+            prop_assert_eq!(automation_part(&local), automation);
+        }
+    }
 }
 
 #[cfg(test)]
