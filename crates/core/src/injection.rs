@@ -1132,7 +1132,7 @@ mod word_tests {
             prop_assert_eq!(found, expected, "{:?}", text);
         }
 
-        /// The hand-written word loop finds exactly what the regex it replaced found.
+        /// The opener lookup answers as lowercasing a copy of the first word did.
         #[test]
         fn openers_are_found_as_by_lowercasing_a_copy_of_the_first_word(
             sentence in "[ \"(]{0,2}(Explain|EXPLAIN|what's|Can|Look-up|\u{212A}eep|K|Ünd|\u{130}nclude|[A-Za-z'-]{1,20}|[a-zß-ÿ]{1,4})[ ,.?é-]{0,3}[a-z ]{0,8}"
@@ -1145,6 +1145,7 @@ mod word_tests {
             prop_assert_eq!(opens_like_an_instruction(&sentence), OPENERS.contains(&first.to_lowercase()), "{:?}", sentence);
         }
 
+        /// The hand-written word loop finds exactly what the regex it replaced found.
         #[test]
         fn words_match_the_regex_they_replaced(text in "[a-z' .1é-]{0,40}") {
             let regex = Regex::new(r"[a-z][a-z']{2,}").unwrap();
