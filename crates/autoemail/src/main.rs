@@ -591,7 +591,8 @@ async fn import_cmd(app: &App, path: &Path) -> anyhow::Result<()> {
     if caught_up > 0 {
         println!("drafted {caught_up} message(s) left without a draft by an earlier interrupted run");
     }
-    let source = autoemail_mail::import::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let source = autoemail_mail::import::open(path)
+        .with_context(|| format!("cannot read {} (import takes an mbox file, a Maildir, a folder of .eml files or one .eml file)", path.display()))?;
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(source.len as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("importing [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
