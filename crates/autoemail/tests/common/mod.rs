@@ -66,14 +66,14 @@ username = \"alice@example.test\"\npassword_env = \"AE_TEST_IMAP_PASSWORD\"\n{im
     config
 }
 
+/// Runs the binary with `config`, whether it succeeds or not.
+pub fn run_autoemail(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_autoemail")).arg("--config").arg(config).args(args).env("AE_TEST_IMAP_PASSWORD", "secret").output().expect("run autoemail")
+}
+
+/// Runs the binary with `config` and requires it to succeed.
 pub fn autoemail(config: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_autoemail"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("AE_TEST_IMAP_PASSWORD", "secret")
-        .output()
-        .expect("run autoemail");
+    let out = run_autoemail(config, args);
     assert!(out.status.success(), "autoemail {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
