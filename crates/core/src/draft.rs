@@ -50,11 +50,35 @@ pub fn placeholders(body: &str) -> Vec<String> {
     found
 }
 
+/// `body` with each `[[...]]` placeholder blanked out by spaces, so byte
+/// offsets still point into `body`: what the reply will say around its holes.
+/// A hole quoting their question ("[[answer to: Can you…?]]") is not the reply
+/// asking them anything.
+pub fn without_placeholders(body: &str) -> String {
+    let mut out = body.to_string();
+    let mut from = 0;
+    while let Some(start) = body[from..].find("[[").map(|i| from + i) {
+        let Some(end) = body[start + 2..].find("]]").map(|i| start + 2 + i + 2) else { break };
+        out.replace_range(start..end, &" ".repeat(end - start));
+        from = end;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn finds_placeholders() {
         assert_eq!(super::placeholders("Price is [[confirm price]] by [[date]]."), vec!["confirm price", "date"]);
         assert!(super::placeholders("no [single] brackets").is_empty());
+    }
+
+    #[test]
+    fn blanks_placeholders_in_place() {
+        let body = "Hi. [[answer to: Can you?]] By [[date]], ok? [[unclosed";
+        let blanked = super::without_placeholders(body);
+        assert_eq!(blanked, format!("Hi. {} By {}, ok? [[unclosed", " ".repeat(23), " ".repeat(8)));
+        assert_eq!(blanked.len(), body.len());
+        assert_eq!(super::without_placeholders("Préférez-vous [[jour]] ?"), format!("Préférez-vous {} ?", " ".repeat(8)));
     }
 }

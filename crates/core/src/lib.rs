@@ -15,6 +15,7 @@ pub mod autonomy;
 pub mod draft;
 pub mod injection;
 pub mod intent;
+pub mod language;
 pub mod message;
 pub mod policy;
 pub mod quote;

@@ -8,7 +8,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::ask::AskKind;
-use crate::draft::{Draft, placeholders};
+use crate::draft::{Draft, placeholders, without_placeholders};
 use crate::message::Message;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -78,6 +78,8 @@ pub enum SignalKind {
     PaymentDetail,
     /// The message hides text from view (hidden HTML, invisible characters).
     HiddenText,
+    /// Written in a language the keyword checks cannot read.
+    OtherLanguage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,18 +230,28 @@ pub(crate) fn ascii_pattern(pattern: &str) -> String {
     pattern.replace(r"\b", r"(?-u:\b)").replace(r"\w", r"(?-u:\w)")
 }
 
-keywords!(
-    MONEY,
-    r"(?i)(?:[$€£¥]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds)\b|\b(?:price|pricing|quote|quotation|discount|invoice|payment terms?|refund|deposit|fee|rate card|per hour|hourly rate)\b)"
-);
+/// Currency symbols, written before or after the amount ("$5", "5 €").
+const CURRENCY_SYMBOLS: &str = "[$€£¥₹₩₽₺₪₦₱฿₴₫]";
+/// Currency codes, written before or after the amount ("USD 1,250", "500 EUR").
+const CURRENCY_CODES: &str = "usd|eur|gbp|chf|jpy|cny|rmb|cad|aud|nzd|hkd|sgd|inr|sek|nok|dkk|pln|czk|huf|zar|brl|mxn";
+/// Currency words after an amount ("40 bucks", "2 grand").
+const CURRENCY_WORDS: &str = "dollars?|euros?|pounds?|bucks|quid|grand|yen|yuan|francs?|rupees?|cents?|pence|kronor|kroner";
+
+// An amount in any of the ways people write one, a discount, or a word that
+// names a price or a payment. European amounts put the symbol after ("1.250,00 €").
+static MONEY: LazyLock<Keywords> = LazyLock::new(|| {
+    Keywords::insensitive(&format!(
+        r"(?i)(?:{CURRENCY_SYMBOLS}\s?\d[\d,.]*|\b\d[\d,.']*\s?{CURRENCY_SYMBOLS}|\b(?:{CURRENCY_CODES})\s?\d[\d,.]*|\b\d[\d,.']*\s?(?:k|m|bn|thousand|million|billion)?\s?(?:{CURRENCY_CODES}|{CURRENCY_WORDS})\b|\b\d+(?:[.,]\d+)?\s?(?:%|percent|per cent)\s?(?:off|discount|reduction|rebate|surcharge)\b|\b(?:prices?|pricing|quote|quotation|discounts?|invoices?|payment terms?|refunds?|deposits?|fees?|surcharges?|reimburse\w*|rate card|per hour|hourly rate|free of charge|no charge|at no (?:extra |additional )?(?:cost|charge))\b)"
+    ))
+});
 keywords!(
     DEADLINE,
     folded,
-    r"\b(?:deadline|due (?:date|by|on)|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:day|week|month)|eod|eow|cob|the end of)|no later than|within \d+ (?:hours?|days?|weeks?)|(?:on|by|before|until) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:on|by|before|until) \d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|asap|urgent(?:ly)?)\b"
+    r"\b(?:deadline|due (?:date|by|on)|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:day|week|month)|eod|eow|cob|the end of)|no later than|within (?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of) (?:business |working )?(?:hours?|days?|weeks?|months?)|by (?:next|this) (?:week|weekend|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|evening)|by (?:noon|midday|midnight|\d{1,2}(?::\d\d)?\s?(?:am|pm))|(?:on|by|before|until|till) the \d{1,2}(?:st|nd|rd|th)|(?:on|by|before|until|till) (?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2})|(?:on|by|before|until) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:on|by|before|until) \d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|asap|urgent(?:ly)?)\b"
 );
 keywords!(
     LEGAL,
-    r"(?i)\b(?:contract|agreement|terms and conditions|terms of service|liabilit(?:y|ies)|liable|warrant(?:y|ies)|indemnif\w*|nda|non-disclosure|lawsuit|litigation|attorney|lawyer|legal action|counsel|subpoena|settlement|breach|compliance|regulator\w*|gdpr|copyright|intellectual property|arbitration|court)\b"
+    r"(?i)\b(?:(?:agree|agreed|accept|accepted|accepting) (?:to |with )?(?:the |your |these |those |this |that |our |all |its )?(?:revised |new |updated |proposed |final |above |amended )?(?:terms|conditions|offer|proposal|quote|quotation|price|pricing|deal|contract|agreement|amendments?|rate|fee|settlement)|contract|agreement|terms and conditions|terms of service|liabilit(?:y|ies)|liable|warrant(?:y|ies)|indemnif\w*|nda|non-disclosure|lawsuit|litigation|attorney|lawyer|legal action|counsel|subpoena|settlement|breach|compliance|regulator\w*|gdpr|copyright|intellectual property|arbitration|court)\b"
 );
 keywords!(
     COMPLAINT,
@@ -266,6 +278,12 @@ keywords!(
 keywords!(
     NEGATIVE_TONE,
     r"(?i)\b(?:concern\w*|worr\w+|afraid|fear\w*|problem\w*|trouble\w*|unfortunate\w*|regret\w*|mess|crisis|disaster\w*|fail\w*|wrong|blame\w*|bad|worse|hate|annoy\w*|damn|hell|crap|shit|stupid|idiot\w*|sad|shame(?:ful|d)?|embarrass\w*|outrage\w*|serious\w*|critical|confus\w+|mistake\w*|hurt|damage\w*|difficult\w*|tough|attack\w*|fight\w*|warn\w*|caution\w*|doubt\w*|nervous|anxious|anxiety|dispute\w*|unfair|cheat\w*|lie|lied|lying|scam\w*|screw\w*|no way|can't believe|sarcas\w*|sucks?|pissed|upset\w*)\b"
+);
+// The writer promising to act. The draft gate does not rest on the trained
+// request/commitment model alone: a reply that says "I will…" waits for a person.
+re!(
+    PROMISE,
+    r"(?i)\b(?:(?:i|we)(?:['’]ll| will| shall| am going to|['’]m going to| are going to|['’]re going to| promise| guarantee| commit to| undertake)|you(?:['’]ll| will) (?:receive|get|have|see|hear)|(?:it|this|that|they|these|those|everything) (?:will|['’]ll) be (?:delivered|shipped|sent|ready|done|fixed|paid|refunded|replaced|repaired|completed|finished|there)|consider it done|count (?:me|us) in)\b"
 );
 re!(LINK, r"(?i)\bhttps?://[^\s<>()]+|\bwww\.[^\s<>()]+");
 re!(EMAIL, r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b");
@@ -390,6 +408,9 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
             }),
         }
     }
+    if let Some(language) = crate::language::not_english(&msg.fresh_text) {
+        out.push(other_language(Source::Message, language));
+    }
     if !ctx.known_sender {
         out.push(RiskSignal {
             kind: SignalKind::FirstContact,
@@ -438,7 +459,7 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     let mut out = Vec::new();
     let lower = draft.body.to_ascii_lowercase();
     scan(Cased::new(&draft.body, &lower), 0, DRAFT_PATTERNS, Source::Draft, "", &mut out);
-    for ask in crate::ask::detect(&draft.body) {
+    for ask in crate::ask::detect(&without_placeholders(&draft.body)) {
         let sentence = excerpt(&draft.body[ask.span.0..ask.span.1]);
         let (kind, severity, what) = match ask.kind {
             AskKind::Commitment => (SignalKind::Commitment, Severity::Medium, "the reply commits you to act"),
@@ -448,6 +469,18 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
             continue;
         }
         out.push(RiskSignal { kind, severity, source: Source::Draft, explanation: format!("{what}: \"{sentence}\""), span: Some(ask.span) });
+    }
+    if !out.iter().any(|s| s.kind == SignalKind::Commitment)
+        && let Some(m) = PROMISE.find(&draft.body)
+    {
+        let span = sentence_around(&draft.body, m.start(), m.end());
+        out.push(RiskSignal {
+            kind: SignalKind::Commitment,
+            severity: Severity::Medium,
+            source: Source::Draft,
+            explanation: format!("the reply commits you to act: \"{}\"", excerpt(&draft.body[span.0..span.1])),
+            span: Some(span),
+        });
     }
     if !draft.commitments.is_empty() && !out.iter().any(|s| s.kind == SignalKind::Commitment) {
         out.push(RiskSignal {
@@ -478,6 +511,9 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
             }
         }
     }
+    if let Some(language) = crate::language::not_english(&without_placeholders(&draft.body)) {
+        out.push(other_language(Source::Draft, language));
+    }
     let holes = placeholders(&draft.body);
     if !holes.is_empty() {
         out.push(RiskSignal {
@@ -498,6 +534,35 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
         });
     }
     out
+}
+
+/// Text the keyword checks cannot read needs a person's eyes: they would find
+/// no complaint, deadline or legal wording in it whatever it says.
+fn other_language(source: Source, language: &str) -> RiskSignal {
+    let what = match source {
+        Source::Message => "the message",
+        Source::Draft => "the reply",
+    };
+    RiskSignal {
+        kind: SignalKind::OtherLanguage,
+        severity: Severity::Medium,
+        source,
+        explanation: format!("{what} is in {language}: the risk checks read English only, so read it yourself"),
+        span: None,
+    }
+}
+
+/// The sentence of `text` that holds `start..end`: from after the last stop or
+/// blank line before it to the first one after it, trimmed. Other line breaks
+/// do not end it: hard-wrapped text breaks lines mid-sentence.
+fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let stops: &[&str] = &[".", "!", "?", "\n\n", "\n\r\n"];
+    // A first line ending in a comma or colon greets ("Hi Dana,"): not part of the sentence.
+    let greeting = text.split_once('\n').filter(|(first, _)| first.trim_end().ends_with([',', ':'])).map_or(0, |(first, _)| first.len() + 1);
+    let from = stops.iter().filter_map(|s| text[..start].rfind(s).map(|i| i + s.len())).max().unwrap_or(0).max(greeting.min(start));
+    let to = stops.iter().filter_map(|s| text[end..].find(s).map(|i| end + i + 1)).min().unwrap_or(text.len());
+    let lead = text[from..to].len() - text[from..to].trim_start().len();
+    (from + lead, from + text[from..to].trim_end().len())
 }
 
 /// A short quotation for an explanation: at most 80 characters, on one line.
@@ -543,6 +608,16 @@ mod tests {
         "by sept. 12",
         "until 3rd of march",
         "before 21 dec",
+        "on the 3rd",
+        "by next week",
+        "by this friday",
+        "within two weeks",
+        "within a few working days",
+        "by 5pm",
+        "by noon",
+        "by 12/03/2026",
+        "before 2026-12-03",
+        "till 3.12.",
         "password",
         "bank account",
         "iban",
@@ -622,6 +697,17 @@ mod tests {
         assert!(injections[..INJECTIONS_LISTED].iter().all(|s| s.span.is_some()));
         assert_eq!(injections[INJECTIONS_LISTED].explanation, "possible prompt injection in 10 more passages like these");
         assert_eq!(combine(signals).level, RiskLevel::High);
+    }
+
+    #[test]
+    fn a_promise_is_quoted_with_its_sentence() {
+        let body = "Hi Dana,\nThanks. The parts are in,\nand we will deliver them\non Monday. Best,\n\nSam";
+        let m = PROMISE.find(body).unwrap();
+        let (a, b) = sentence_around(body, m.start(), m.end());
+        assert_eq!(&body[a..b], "The parts are in,\nand we will deliver them\non Monday.");
+        let greeting = "Hi Dana,\r\nI'll send it over";
+        let m = PROMISE.find(greeting).unwrap();
+        assert_eq!(sentence_around(greeting, m.start(), m.end()), (10, greeting.len()));
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! Properties that must hold for any input: a reply never goes to an address the
 //! original did not carry, never to the person themselves; a high-risk draft never
-//! auto-sends, whatever the policy.
+//! auto-sends, whatever the policy; a draft that states an amount of money is
+//! high risk and one that promises or names a date waits for review, however
+//! it is written.
 
 use autoemail_core::address::Mailbox;
+use autoemail_core::draft::Draft;
 use autoemail_core::intent::Intent;
 use autoemail_core::parse_message;
 use autoemail_core::policy::{Action, DefaultAction, Facts, Policy, Route, Rule, SenderClass, route};
 use autoemail_core::reply::{Identity, ReplyMode, plan_reply};
-use autoemail_core::risk::{RiskLevel, RiskSignal, Severity, SignalKind, Source, combine};
+use autoemail_core::risk::{AssessContext, RiskLevel, RiskSignal, Severity, SignalKind, Source, assess_draft, assess_message, combine};
 use autoemail_core::triage::{Category, Triage};
 use proptest::prelude::*;
 
@@ -82,6 +85,170 @@ proptest! {
         let auto_sent = matches!(route(&triage, &combine(signals), &Policy::default(), &f), Route::AutoSend { .. });
         prop_assert!(!auto_sent, "the default policy auto-sent");
     }
+}
+
+/// Ordinary sentences a routine reply is made of: no amount, promise or date.
+const FILLER: &[&str] = &[
+    "Hi Dana,",
+    "Thanks for the update.",
+    "Good to hear from you.",
+    "That sounds fine to me.",
+    "Have a nice weekend.",
+    "Best regards,",
+    "Sam",
+    "Glad it arrived safely.",
+    "",
+];
+
+/// A draft body: filler sentences with `middle` among them.
+fn draft_around(middle: String) -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(prop::sample::select(FILLER), 0..3),
+        prop::collection::vec(prop::sample::select(FILLER), 0..3),
+        prop::sample::select(vec![" ", "\n", "\n\n"]),
+    )
+        .prop_map(move |(before, after, sep)| before.iter().copied().chain([middle.as_str()]).chain(after.iter().copied()).collect::<Vec<_>>().join(sep))
+}
+
+fn signals_of(body: &str) -> Vec<RiskSignal> {
+    let draft = Draft { body: body.to_string(), confidence: 0.9, ..Default::default() };
+    assess_draft(&draft, "dana@example.com\nThanks for the update.")
+}
+
+/// An amount of money as people write it: symbol or code before or after,
+/// with or without a space, thousands and decimals either way, or in words.
+fn amount() -> impl Strategy<Value = String> {
+    let number = prop::sample::select(vec!["5", "40", "500", "1,250", "1.250", "1.250,00", "1,250.00", "12.5", "99,90"]);
+    let symbol = prop::sample::select(vec!["$", "€", "£", "¥", "₹", "CHF", "USD", "EUR", "GBP", "usd", "Eur", "JPY", "CAD", "AUD", "SEK"]);
+    let word = prop::sample::select(vec!["dollars", "euros", "euro", "pounds", "bucks", "yen", "francs", "rupees", "cents", "grand"]);
+    let space = prop::sample::select(vec!["", " "]);
+    (number, symbol, word, space, 0..3u8).prop_map(|(n, sym, word, sp, form)| match form {
+        0 => format!("{sym}{sp}{n}"),
+        1 => format!("{n}{sp}{sym}"),
+        _ => format!("{n} {word}"),
+    })
+}
+
+proptest! {
+    #[test]
+    fn a_draft_stating_an_amount_is_high_risk(
+        (amount, body) in amount().prop_flat_map(|a| (Just(a.clone()), draft_around(format!("The total comes to {a}.")))),
+    ) {
+        let signals = signals_of(&body);
+        let at = body.find(&amount).unwrap();
+        let money = signals.iter().find(|s| s.kind == SignalKind::Money);
+        prop_assert!(money.is_some_and(|s| s.severity == Severity::High), "no high money signal for {:?}: {:?}", body, signals);
+        let (a, b) = money.unwrap().span.unwrap();
+        prop_assert!(a < at + amount.len() && at < b, "the money span {:?} misses {:?} in {:?}", (a, b), amount, body);
+        prop_assert_eq!(combine(signals).level, RiskLevel::High);
+    }
+
+    #[test]
+    fn a_draft_that_promises_waits_for_review(
+        body in prop::sample::select(vec![
+            "I will send you the report.",
+            "I'll sign it.",
+            "I\u{2019}ll send it over.",
+            "We will deliver the parts.",
+            "We'll do it.",
+            "I promise it won't happen again.",
+            "We guarantee delivery.",
+            "You will receive the goods soon.",
+            "Consider it done.",
+            "Count me in.",
+            "It will be shipped soon.",
+            "I am going to fix it.",
+        ]).prop_flat_map(|s| (Just(s), draft_around(s.to_string()))),
+    ) {
+        let (promise, body) = body;
+        let signals = signals_of(&body);
+        let commitment = signals.iter().find(|s| s.kind == SignalKind::Commitment);
+        prop_assert!(commitment.is_some(), "no commitment in {:?}: {:?}", body, signals);
+        // The span shows the whole promise to the reviewer.
+        let at = body.find(promise).unwrap();
+        let (a, b) = commitment.unwrap().span.unwrap();
+        prop_assert!(a <= at && at + promise.len() <= b, "the span {:?} cuts {:?} in {:?}", (a, b), promise, body);
+        prop_assert!(combine(signals).level >= RiskLevel::Review);
+    }
+
+    #[test]
+    fn a_draft_that_names_a_date_waits_for_review(
+        body in prop::sample::select(vec![
+            "Delivery on the 3rd.",
+            "Delivery by the 21st.",
+            "Ready by next week.",
+            "Ready by this Friday.",
+            "Ready within two weeks.",
+            "Ready within a few days.",
+            "Ready within 10 working days.",
+            "Ready by 5pm.",
+            "Ready by noon.",
+            "Ready by 12/03/2026.",
+            "Ready on 3.12.2026.",
+            "Ready before 2026-12-03.",
+            "Ready by 12/3.",
+        ]).prop_flat_map(|s| draft_around(s.to_string())),
+    ) {
+        let signals = signals_of(&body);
+        prop_assert!(signals.iter().any(|s| s.kind == SignalKind::Deadline), "no date in {:?}: {:?}", body, signals);
+        prop_assert!(combine(signals).level >= RiskLevel::Review);
+    }
+
+    #[test]
+    fn a_routine_reply_stays_routine(body in draft_around("Thanks, see you then.".to_string())) {
+        let signals = signals_of(&body);
+        prop_assert_eq!(combine(signals.clone()).level, RiskLevel::Routine, "{:?}: {:?}", body, signals);
+    }
+}
+
+#[test]
+fn a_placeholder_quoting_their_question_is_not_the_reply_asking() {
+    let kinds = |body: &str| signals_of(body).iter().map(|s| s.kind).collect::<Vec<_>>();
+    assert!(!kinds("Thanks for your message. [[answer to: Can you also do an A4 version?]]").contains(&SignalKind::Request));
+    assert!(kinds("Thanks for your message. [[answer to: Can you also do an A4 version?]]").contains(&SignalKind::Placeholder));
+    assert!(kinds("Would [[day and time]] work for you?").contains(&SignalKind::Request));
+}
+
+/// The keyword checks read English: mail or a reply in another language must
+/// not pass as routine for want of a signal they could not see.
+#[test]
+fn another_language_waits_for_review() {
+    let german = "Hallo Sam,\n\nwir haben die Rechnung heute überwiesen, bitte ändert ab sofort die Bankverbindung für alle Zahlungen.\n\nViele Grüße\nJürgen";
+    let reply = signals_of(german);
+    assert!(reply.iter().any(|s| s.kind == SignalKind::OtherLanguage && s.source == Source::Draft && s.explanation.contains("German")), "{reply:?}");
+    assert_eq!(combine(reply).level, RiskLevel::Review);
+    let raw = format!("From: j@example.de\r\nSubject: Rechnung\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{german}\r\n");
+    let msg = parse_message(raw.as_bytes()).unwrap();
+    let signals = assess_message(&msg, &AssessContext { known_sender: true, thread_len: 1 });
+    assert!(signals.iter().any(|s| s.kind == SignalKind::OtherLanguage && s.source == Source::Message && s.severity == Severity::Medium), "{signals:?}");
+    // English mail and replies carry no such signal.
+    let english = "Hi Sam,\n\nwe paid the invoice today; please confirm that it arrived.\n\nBest,\nJürgen";
+    assert!(!signals_of(english).iter().any(|s| s.kind == SignalKind::OtherLanguage));
+}
+
+#[test]
+fn discounts_and_free_offers_are_money() {
+    for body in [
+        "I can give you 10% off.",
+        "We can do 15 percent off.",
+        "We'll add it free of charge.",
+        "There is no charge for the repair.",
+        "We can fix it at no extra cost.",
+        "We will reimburse you.",
+    ] {
+        let signals = signals_of(body);
+        assert!(signals.iter().any(|s| s.kind == SignalKind::Money && s.severity == Severity::High), "{body}: {signals:?}");
+    }
+}
+
+#[test]
+fn accepting_terms_or_an_offer_is_legal_wording() {
+    for body in ["I agree to the terms.", "I accept your offer.", "We accept the revised proposal.", "We agree to the new price."] {
+        let signals = signals_of(body);
+        assert!(signals.iter().any(|s| s.kind == SignalKind::Legal && s.severity == Severity::High), "{body}: {signals:?}");
+    }
+    // Agreeing with a person is not accepting terms.
+    assert!(!signals_of("I agree, it was a great talk.").iter().any(|s| s.kind == SignalKind::Legal));
 }
 
 fn facts() -> impl Strategy<Value = (String, Intent, Category, SenderClass)> {

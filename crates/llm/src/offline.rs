@@ -137,6 +137,15 @@ impl Drafter for OfflineDrafter {
             used.push("your instruction".into());
         }
 
+        // The templates are English. A reused reply of the person's own is in
+        // whatever language they wrote it.
+        if let Some(language) = autoemail_core::language::not_english(fresh)
+            && !used.iter().any(|u| u == "a past reply")
+        {
+            open_questions.push(format!("They wrote in {language}; the offline drafter writes English: translate the reply, or configure a model."));
+            confidence = confidence.min(0.4);
+        }
+
         let first_name = msg.from.as_ref().and_then(|f| f.first_name());
         let greeting = match (&style.greeting, &first_name) {
             (Some(g), Some(name)) => g.replace("{name}", name),
@@ -184,6 +193,25 @@ mod tests {
         );
         assert_eq!(answer_from_notes(notes, "Do you sell gift cards?"), None);
         assert_eq!(reply_core("Hey Dana,\n\nYes, 10 to 2 on Saturdays.\n\nCheers,\nSam"), "Yes, 10 to 2 on Saturdays.");
+    }
+
+    async fn offline_draft(body: &str) -> Draft {
+        let raw = format!("From: Jürgen <j@example.de>\r\nSubject: Rechnung\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n");
+        let msg = autoemail_core::parse_message(raw.as_bytes()).unwrap();
+        let me = autoemail_core::reply::Identity { name: Some("Sam Carter".into()), email: "sam@example.com".into(), aliases: vec![] };
+        let context = crate::DraftContext::default();
+        let request = DraftRequest { message: &msg, thread: &[], me: &me, intent: Intent::Information, instruction: None, context: &context };
+        OfflineDrafter.draft(&request).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn says_when_it_answers_another_language_in_english() {
+        let german = offline_draft("Hallo Sam, wir haben die Rechnung heute überwiesen und die Unterlagen sind auch schon bei euch.").await;
+        assert!(german.open_questions.iter().any(|q| q.contains("They wrote in German")), "{:?}", german.open_questions);
+        assert!(german.confidence <= 0.4);
+        let english = offline_draft("Hi Sam, we paid the invoice today and the documents should be with you as well.").await;
+        assert!(english.open_questions.is_empty(), "{:?}", english.open_questions);
+        assert!(english.confidence > 0.4);
     }
 
     #[test]
