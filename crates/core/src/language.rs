@@ -69,9 +69,9 @@ const NAMED: &[(&str, &[&str])] = &[
 /// Fewer words than this and there is too little to tell.
 const MIN_WORDS: usize = 8;
 /// The words read: enough to tell, and a long text costs no more.
-const MAX_WORDS: usize = 200;
-/// After this many words, text with twice the English share needed is English.
-const CLEAR_AFTER: usize = 20;
+const MAX_WORDS: usize = 100;
+/// Every this many words, text with twice the English share needed so far is English.
+const CLEAR_EVERY: usize = 20;
 /// Below this share of English function words (in percent) the text is not English.
 const ENGLISH_SHARE: usize = 12;
 /// A language is named when its function words make up this share (in percent).
@@ -84,7 +84,7 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
     let prose = |token: &&str| {
         !token.contains(|c: char| c.is_ascii_digit() || matches!(c, '/' | '\\' | '@' | '=' | '_' | '<' | '>' | '{' | '}')) && !token.starts_with("www.")
     };
-    text.split_whitespace()
+    text.split_ascii_whitespace()
         .filter(prose)
         .flat_map(|token| token.split(|c: char| !(c.is_alphabetic() || c == '\'')))
         .map(|w| w.trim_matches('\''))
@@ -128,7 +128,7 @@ pub fn not_english(text: &str) -> Option<&'static str> {
             }
         }
         // Plainly English already: most mail is, and need not be read to the end.
-        if read == CLEAR_AFTER && english * 100 >= read * ENGLISH_SHARE * 2 {
+        if read % CLEAR_EVERY == 0 && english * 100 >= read * ENGLISH_SHARE * 2 {
             return None;
         }
     }
