@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use autoemail_core::ask;
+use autoemail_core::language::not_english;
 use autoemail_core::message::Message;
 use autoemail_core::parse_message;
 use autoemail_core::risk::{AssessContext, RiskLevel, SignalKind, assess_message, combine};
@@ -188,6 +189,7 @@ fn spamassassin(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std:
     let groups = sorted_files(dir, |p| p.is_dir())?;
     let (mut spam, mut easy, mut hard) = (Counts::default(), Counts::default(), Counts::default());
     let mut injection_on_ham = Counts::default();
+    let mut language_on_ham = Counts::default();
     for group in groups {
         let name = group.file_name().unwrap_or_default().to_string_lossy().to_string();
         let is_spam = name.starts_with("spam");
@@ -211,6 +213,7 @@ fn spamassassin(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std:
             counts.add(drafted, is_spam);
             if !is_spam {
                 injection_on_ham.add(flags_injection(&msg), false);
+                language_on_ham.add(not_english(&msg.fresh_text).is_some(), false);
             }
         }
     }
@@ -220,6 +223,8 @@ fn spamassassin(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std:
         report.rows.push(Row::new("spamassassin", "drafted", "hard ham", hard));
     }
     report.rows.push(Row::new("spamassassin", "injection flagged", "ham (false alarm)", injection_on_ham).target(Metric::Rate, false, 0.02));
+    // A few ham messages are in French or Serbian: these count here too.
+    report.rows.push(Row::new("spamassassin", "not English", "ham (mostly English)", language_on_ham).target(Metric::Rate, false, 0.01));
     Ok(())
 }
 
@@ -268,6 +273,7 @@ fn enron(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std::io::Re
     ids.sort();
     let (mut legal, mut conf, mut neg, mut any) = (Counts::default(), Counts::default(), Counts::default(), Counts::default());
     let (mut logistics, mut broadcast, mut injection) = (Counts::default(), Counts::default(), Counts::default());
+    let mut language = Counts::default();
     for (i, id) in ids.iter().enumerate() {
         progress("enron_berkeley", i + 1, ids.len());
         let Ok(raw) = std::fs::read(dir.join(format!("{id}.txt"))) else {
@@ -292,6 +298,7 @@ fn enron(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std::io::Re
         let drafted = triage(&msg, &TriageContext::new(me)).needs_reply;
         broadcast.add(!drafted, l.broadcast);
         injection.add(flags_injection(&msg), false);
+        language.add(not_english(&msg.fresh_text).is_some(), false);
     }
     let ds = "enron_berkeley";
     report.rows.push(Row::new(ds, "escalated", "legal_or_regulatory", legal).target(Metric::Recall, true, 0.95));
@@ -301,6 +308,7 @@ fn enron(dir: &Path, progress: Progress<'_>, report: &mut Report) -> std::io::Re
     report.rows.push(Row::new(ds, "escalated", "plain logistics (false escalation)", logistics).target(Metric::Rate, false, 0.20));
     report.rows.push(Row::new(ds, "no reply drafted", "broadcast_content", broadcast));
     report.rows.push(Row::new(ds, "injection flagged", "real mail (false alarm)", injection).target(Metric::Rate, false, 0.02));
+    report.rows.push(Row::new(ds, "not English", "English mail (false alarm)", language).target(Metric::Rate, false, 0.01));
     Ok(())
 }
 

@@ -38,6 +38,8 @@ fn eval_targets_hold_and_figures_do_not_slip() {
         ("spamassassin", "ham (false alarm)"),
         ("bipia", "attack inserted (detection)"),
         ("spikee", "jailbreak + instruction, English"),
+        ("enron_berkeley", "English mail (false alarm)"),
+        ("spamassassin", "ham (mostly English)"),
     ] {
         let r = row(&report, dataset, label);
         assert!(r.meets_targets(), "{dataset} / {label} missed its target: {r:?}");
