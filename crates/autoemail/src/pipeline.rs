@@ -9,7 +9,7 @@ use autoemail_core::intent::Intent;
 use autoemail_core::message::{Message, parse_message};
 use autoemail_core::policy::{Facts, Route, SenderClass, no_draft_rule, route};
 use autoemail_core::review::DraftState;
-use autoemail_core::risk::{AssessContext, RiskLevel, assess_draft, assess_message, combine};
+use autoemail_core::risk::{AssessContext, RiskLevel, assess_agreement, assess_draft, assess_message, combine};
 use autoemail_core::thread::{ancestors, thread_key};
 use autoemail_core::triage::{TriageContext, triage};
 use autoemail_llm::DraftRequest;
@@ -318,6 +318,7 @@ impl App {
         let mut known_text = thread_text(msg, &thread);
         known_text.push_str(context.notes.as_deref().unwrap_or(""));
         signals.extend(assess_draft(&draft, &known_text));
+        signals.extend(assess_agreement(msg, &signals, &draft));
         let assessment = combine(signals);
         let routed = route(&stored.triage, &assessment, self.policy(), &facts);
         // Shadow mode: routine replies that wait only because their kind has not earned auto-send.
@@ -483,6 +484,7 @@ impl App {
             let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None, context: &context };
             let draft = self.drafter.draft(&request).await?;
             signals.extend(assess_draft(&draft, &thread_text(msg, &thread)));
+            signals.extend(assess_agreement(msg, &signals, &draft));
         }
         let assessment = combine(signals);
         let rules = autoemail_core::policy::check_rules(self.policy(), &facts, Some(assessment.level));

@@ -285,6 +285,11 @@ re!(
     PROMISE,
     r"(?i)\b(?:(?:i|we)(?:['’]ll| will| shall| am going to|['’]m going to| are going to|['’]re going to| promise| guarantee| commit to| undertake)|you(?:['’]ll| will) (?:receive|get|have|see|hear)|(?:it|this|that|they|these|those|everything) (?:will|['’]ll) be (?:delivered|shipped|sent|ready|done|fixed|paid|refunded|replaced|repaired|completed|finished|there)|consider it done|count (?:me|us) in)\b"
 );
+// Words that say yes to what the other side asked.
+re!(
+    AGREEMENT,
+    r"(?i)\b(?:yes|yep|yeah|sure|ok|okay|agreed|deal|absolutely|of course|certainly|no problem|sounds (?:good|great|fine)|(?:that|this|it) works|works for (?:me|us)|fine (?:by|with) (?:me|us)|(?:we|i) can do (?:that|it|this)|will do|confirmed|(?:i|we) confirm)\b"
+);
 re!(LINK, r"(?i)\bhttps?://[^\s<>()]+|\bwww\.[^\s<>()]+");
 re!(EMAIL, r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b");
 // IBANs, card-length digit runs, sort codes, and labelled account/routing/SWIFT numbers.
@@ -531,6 +536,32 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
             source: Source::Draft,
             explanation: format!("the drafter is unsure (confidence {:.2})", draft.confidence),
             span: None,
+        });
+    }
+    out
+}
+
+/// A reply that says yes to a message naming a price or a date makes them its
+/// own: "Yes, we can do that" to "Can you deliver by Friday for $500?" commits
+/// as much as repeating them, so it weighs as a reply stating them would.
+/// `signals` are those found so far, the message's and the draft's.
+pub fn assess_agreement(msg: &Message, signals: &[RiskSignal], draft: &Draft) -> Vec<RiskSignal> {
+    let body = without_placeholders(&draft.body);
+    let Some(yes) = AGREEMENT.find(&body) else { return Vec::new() };
+    let mut out = Vec::new();
+    for p in DRAFT_PATTERNS.iter().filter(|p| matches!(p.kind, SignalKind::Money | SignalKind::Deadline)) {
+        if signals.iter().any(|s| s.kind == p.kind && s.source == Source::Draft) {
+            continue;
+        }
+        let Some(named) = signals.iter().find(|s| s.kind == p.kind && s.source == Source::Message) else { continue };
+        let quoted = named.span.and_then(|(a, b)| msg.text.get(a..b)).map(|t| format!(" (\"{}\")", excerpt(t))).unwrap_or_default();
+        let what = if p.kind == SignalKind::Money { "a price or amount" } else { "a date or deadline" };
+        out.push(RiskSignal {
+            kind: p.kind,
+            severity: p.severity,
+            source: Source::Draft,
+            explanation: format!("the reply says \"{}\" to a message that names {what}{quoted}", yes.as_str()),
+            span: Some((yes.start(), yes.end())),
         });
     }
     out

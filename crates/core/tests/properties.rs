@@ -10,7 +10,7 @@ use autoemail_core::intent::Intent;
 use autoemail_core::parse_message;
 use autoemail_core::policy::{Action, DefaultAction, Facts, Policy, Route, Rule, SenderClass, route};
 use autoemail_core::reply::{Identity, ReplyMode, plan_reply};
-use autoemail_core::risk::{AssessContext, RiskLevel, RiskSignal, Severity, SignalKind, Source, assess_draft, assess_message, combine};
+use autoemail_core::risk::{AssessContext, RiskLevel, RiskSignal, Severity, SignalKind, Source, assess_agreement, assess_draft, assess_message, combine};
 use autoemail_core::triage::{Category, Triage};
 use proptest::prelude::*;
 
@@ -198,6 +198,48 @@ proptest! {
     fn a_routine_reply_stays_routine(body in draft_around("Thanks, see you then.".to_string())) {
         let signals = signals_of(&body);
         prop_assert_eq!(combine(signals.clone()).level, RiskLevel::Routine, "{:?}: {:?}", body, signals);
+    }
+}
+
+/// The signals of a reply to `incoming`, combined as the pipeline combines them.
+fn reply_to(incoming: &str, reply: &str) -> Vec<RiskSignal> {
+    let raw = format!("From: dana@example.com\r\nSubject: Order\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{incoming}\r\n");
+    let msg = parse_message(raw.as_bytes()).unwrap();
+    let draft = Draft { body: reply.to_string(), confidence: 0.9, ..Default::default() };
+    let mut signals = assess_message(&msg, &AssessContext { known_sender: true, thread_len: 1 });
+    signals.extend(assess_draft(&draft, &msg.text));
+    signals.extend(assess_agreement(&msg, &signals, &draft));
+    signals
+}
+
+const YES: &[&str] =
+    &["Yes, we can do that.", "Sure, that works.", "Sounds good, thanks!", "OK, will do.", "Agreed.", "No problem at all.", "That works for us."];
+
+proptest! {
+    /// Saying yes to a price or a date commits to it as much as repeating it.
+    #[test]
+    fn agreeing_to_a_price_or_a_date_is_not_routine(
+        (incoming, money) in prop::sample::select(vec![
+            ("Can you deliver 500 units by Friday for $2,000?", true),
+            ("Could you do the whole job for 1.250 €?", true),
+            ("From January the price per unit is USD 40.", true),
+            ("We need the files by next week.", false),
+            ("Can we move the deadline to 12/03?", false),
+        ]),
+        reply in prop::sample::select(YES).prop_flat_map(|y| draft_around(y.to_string())),
+    ) {
+        let signals = reply_to(incoming, &reply);
+        let level = combine(signals.clone()).level;
+        prop_assert!(level >= RiskLevel::Review, "{:?} to {:?} is routine: {:?}", reply, incoming, signals);
+        if money {
+            prop_assert_eq!(level, RiskLevel::High, "{:?} to {:?}: {:?}", reply, incoming, signals);
+        }
+    }
+
+    #[test]
+    fn agreeing_to_a_plain_request_stays_routine(reply in prop::sample::select(YES).prop_flat_map(|y| draft_around(y.to_string()))) {
+        let signals = reply_to("Could you send me the brochure as a PDF?", &reply);
+        prop_assert_eq!(combine(signals.clone()).level, RiskLevel::Routine, "{:?}: {:?}", reply, signals);
     }
 }
 
