@@ -9,10 +9,10 @@ use autoemail_core::intent::Intent;
 use autoemail_core::message::{Message, parse_message};
 use autoemail_core::policy::{Facts, Route, SenderClass, no_draft_rule, route};
 use autoemail_core::review::DraftState;
-use autoemail_core::risk::{AssessContext, RiskLevel, assess_agreement, assess_draft, assess_message, combine};
+use autoemail_core::risk::{AssessContext, RiskLevel, assess_message, assess_reply, combine};
 use autoemail_core::thread::{ancestors, thread_key};
 use autoemail_core::triage::{TriageContext, triage};
-use autoemail_llm::DraftRequest;
+use autoemail_llm::{DraftContext, DraftRequest};
 use autoemail_store::{Inserted, NewDraft, NewMessage};
 
 use crate::{App, AppError, Result};
@@ -313,13 +313,8 @@ impl App {
             Err(e) => return self.record_failed_draft(row, &e, instruction).await.map(|id| Prepared::Done(Some(id))),
         };
 
-        let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: earlier + 1 });
-        // What the reply may repeat without it being new: the thread and the person's notes.
-        let mut known_text = thread_text(msg, &thread);
-        known_text.push_str(context.notes.as_deref().unwrap_or(""));
-        signals.extend(assess_draft(&draft, &known_text));
-        signals.extend(assess_agreement(msg, &signals, &draft));
-        let assessment = combine(signals);
+        let ctx = AssessContext { known_sender, thread_len: earlier + 1 };
+        let assessment = combine(assess_reply(msg, &ctx, &draft, &known_text(msg, &thread, &context)));
         let routed = route(&stored.triage, &assessment, self.policy(), &facts);
         // Shadow mode: routine replies that wait only because their kind has not earned auto-send.
         let shadow = matches!(routed, Route::Review { .. }) && assessment.level == RiskLevel::Routine && !promoted;
@@ -421,6 +416,13 @@ impl App {
 
 /// All the thread says, including the addresses in its headers: a reply may
 /// repeat these without being flagged as adding something new.
+/// What a reply may repeat without it being new: the thread and the person's notes.
+fn known_text(msg: &Message, thread: &[Message], context: &DraftContext) -> String {
+    let mut known = thread_text(msg, thread);
+    known.push_str(context.notes.as_deref().unwrap_or(""));
+    known
+}
+
 fn thread_text(msg: &Message, thread: &[Message]) -> String {
     let mut text = String::new();
     for m in thread.iter().chain(std::iter::once(msg)) {
@@ -478,14 +480,15 @@ impl App {
             autonomy_promoted: state == autonomy::State::Promoted,
         };
         let (thread, earlier) = self.thread_tail(&thread_key, stored_id).await?;
-        let mut signals = assess_message(msg, &AssessContext { known_sender, thread_len: earlier + 1 });
-        if triaged.needs_reply {
+        let ctx = AssessContext { known_sender, thread_len: earlier + 1 };
+        let signals = if triaged.needs_reply {
             let context = self.draft_context(msg, &thread_key).await?;
             let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None, context: &context };
             let draft = self.drafter.draft(&request).await?;
-            signals.extend(assess_draft(&draft, &thread_text(msg, &thread)));
-            signals.extend(assess_agreement(msg, &signals, &draft));
-        }
+            assess_reply(msg, &ctx, &draft, &known_text(msg, &thread, &context))
+        } else {
+            assess_message(msg, &ctx)
+        };
         let assessment = combine(signals);
         let rules = autoemail_core::policy::check_rules(self.policy(), &facts, Some(assessment.level));
         let routed = route(&triaged, &assessment, self.policy(), &facts);

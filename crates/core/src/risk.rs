@@ -541,11 +541,22 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     out
 }
 
+/// Every signal of `draft` as a reply to `msg`: the message's, the draft's,
+/// and what the draft says yes to. `known_text` is what the reply may repeat
+/// without it being new (the thread, the person's notes).
+pub fn assess_reply(msg: &Message, ctx: &AssessContext, draft: &Draft, known_text: &str) -> Vec<RiskSignal> {
+    let mut signals = assess_message(msg, ctx);
+    signals.extend(assess_draft(draft, known_text));
+    let agreed = assess_agreement(msg, &signals, draft);
+    signals.extend(agreed);
+    signals
+}
+
 /// A reply that says yes to a message naming a price or a date makes them its
 /// own: "Yes, we can do that" to "Can you deliver by Friday for $500?" commits
 /// as much as repeating them, so it weighs as a reply stating them would.
 /// `signals` are those found so far, the message's and the draft's.
-pub fn assess_agreement(msg: &Message, signals: &[RiskSignal], draft: &Draft) -> Vec<RiskSignal> {
+fn assess_agreement(msg: &Message, signals: &[RiskSignal], draft: &Draft) -> Vec<RiskSignal> {
     let body = without_placeholders(&draft.body);
     let Some(yes) = AGREEMENT.find(&body) else { return Vec::new() };
     let mut out = Vec::new();

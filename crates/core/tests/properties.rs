@@ -10,7 +10,7 @@ use autoemail_core::intent::Intent;
 use autoemail_core::parse_message;
 use autoemail_core::policy::{Action, DefaultAction, Facts, Policy, Route, Rule, SenderClass, route};
 use autoemail_core::reply::{Identity, ReplyMode, plan_reply};
-use autoemail_core::risk::{AssessContext, RiskLevel, RiskSignal, Severity, SignalKind, Source, assess_agreement, assess_draft, assess_message, combine};
+use autoemail_core::risk::{AssessContext, RiskLevel, RiskSignal, Severity, SignalKind, Source, assess_draft, assess_message, assess_reply, combine};
 use autoemail_core::triage::{Category, Triage};
 use proptest::prelude::*;
 
@@ -201,15 +201,12 @@ proptest! {
     }
 }
 
-/// The signals of a reply to `incoming`, combined as the pipeline combines them.
+/// The signals of a reply to `incoming`, as the pipeline assesses a draft.
 fn reply_to(incoming: &str, reply: &str) -> Vec<RiskSignal> {
     let raw = format!("From: dana@example.com\r\nSubject: Order\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{incoming}\r\n");
     let msg = parse_message(raw.as_bytes()).unwrap();
     let draft = Draft { body: reply.to_string(), confidence: 0.9, ..Default::default() };
-    let mut signals = assess_message(&msg, &AssessContext { known_sender: true, thread_len: 1 });
-    signals.extend(assess_draft(&draft, &msg.text));
-    signals.extend(assess_agreement(&msg, &signals, &draft));
-    signals
+    assess_reply(&msg, &AssessContext { known_sender: true, thread_len: 1 }, &draft, &msg.text)
 }
 
 const YES: &[&str] =
