@@ -414,8 +414,6 @@ impl App {
     }
 }
 
-/// All the thread says, including the addresses in its headers: a reply may
-/// repeat these without being flagged as adding something new.
 /// What a reply may repeat without it being new: the thread and the person's notes.
 fn known_text(msg: &Message, thread: &[Message], context: &DraftContext) -> String {
     let mut known = thread_text(msg, thread);
@@ -423,6 +421,8 @@ fn known_text(msg: &Message, thread: &[Message], context: &DraftContext) -> Stri
     known
 }
 
+/// All the thread says, including the addresses in its headers: a reply may
+/// repeat these without being flagged as adding something new.
 fn thread_text(msg: &Message, thread: &[Message]) -> String {
     let mut text = String::new();
     for m in thread.iter().chain(std::iter::once(msg)) {

@@ -33,21 +33,22 @@ pub struct Usage {
     pub attempts: u32,
 }
 
+/// Byte ranges of the `[[...]]` placeholders in `body`, brackets included; an
+/// unclosed `[[` ends the search.
+fn placeholder_spans(body: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(start) = body[from..].find("[[").map(|i| from + i) {
+        let Some(end) = body[start + 2..].find("]]").map(|i| start + 2 + i + 2) else { break };
+        spans.push((start, end));
+        from = end;
+    }
+    spans
+}
+
 /// The `[[...]]` placeholders a drafter left for facts it did not have.
 pub fn placeholders(body: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut rest = body;
-    while let Some(start) = rest.find("[[") {
-        let after = &rest[start + 2..];
-        match after.find("]]") {
-            Some(end) => {
-                found.push(after[..end].trim().to_string());
-                rest = &after[end + 2..];
-            }
-            None => break,
-        }
-    }
-    found
+    placeholder_spans(body).into_iter().map(|(start, end)| body[start + 2..end - 2].trim().to_string()).collect()
 }
 
 /// `body` with each `[[...]]` placeholder blanked out by spaces, so byte
@@ -56,11 +57,8 @@ pub fn placeholders(body: &str) -> Vec<String> {
 /// asking them anything.
 pub fn without_placeholders(body: &str) -> String {
     let mut out = body.to_string();
-    let mut from = 0;
-    while let Some(start) = body[from..].find("[[").map(|i| from + i) {
-        let Some(end) = body[start + 2..].find("]]").map(|i| start + 2 + i + 2) else { break };
+    for (start, end) in placeholder_spans(body) {
         out.replace_range(start..end, &" ".repeat(end - start));
-        from = end;
     }
     out
 }

@@ -464,7 +464,9 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     let mut out = Vec::new();
     let lower = draft.body.to_ascii_lowercase();
     scan(Cased::new(&draft.body, &lower), 0, DRAFT_PATTERNS, Source::Draft, "", &mut out);
-    for ask in crate::ask::detect(&without_placeholders(&draft.body)) {
+    // What the reply says around its holes: a hole is not the reply's own words.
+    let spoken = without_placeholders(&draft.body);
+    for ask in crate::ask::detect(&spoken) {
         let sentence = excerpt(&draft.body[ask.span.0..ask.span.1]);
         let (kind, severity, what) = match ask.kind {
             AskKind::Commitment => (SignalKind::Commitment, Severity::Medium, "the reply commits you to act"),
@@ -516,7 +518,7 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
             }
         }
     }
-    if let Some(language) = crate::language::not_english(&without_placeholders(&draft.body)) {
+    if let Some(language) = crate::language::not_english(&spoken) {
         out.push(other_language(Source::Draft, language));
     }
     let holes = placeholders(&draft.body);

@@ -13,6 +13,8 @@ use crate::{DraftError, DraftRequest, Drafter};
 pub struct OfflineDrafter;
 
 const TEMPLATE_VERSION: &str = "offline-v2";
+/// How a draft that reuses the person's own reply names that source.
+const PAST_REPLY: &str = "a past reply";
 
 /// Questions the sender asked, as sentences ending in '?', from the fresh text.
 fn questions(text: &str) -> Vec<String> {
@@ -112,7 +114,7 @@ impl Drafter for OfflineDrafter {
                 core = past;
                 confidence = 0.6;
                 open_questions = vec!["Reused your reply to a similar message: check it fits this one.".into()];
-                used.push("a past reply".into());
+                used.push(PAST_REPLY.into());
             }
         }
         if let Some(instruction) = request.instruction {
@@ -140,7 +142,7 @@ impl Drafter for OfflineDrafter {
         // The templates are English. A reused reply of the person's own is in
         // whatever language they wrote it.
         if let Some(language) = autoemail_core::language::not_english(fresh)
-            && !used.iter().any(|u| u == "a past reply")
+            && !used.iter().any(|u| u == PAST_REPLY)
         {
             open_questions.push(format!("They wrote in {language}; the offline drafter writes English: translate the reply, or configure a model."));
             confidence = confidence.min(0.4);
