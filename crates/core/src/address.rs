@@ -25,22 +25,64 @@ impl Mailbox {
     }
 
     /// The name to greet someone by: the first word of the display name, or
-    /// nothing when the name is missing or looks like an address or a role.
+    /// nothing when the name is missing or is not a person's ("Accounts",
+    /// "Hollis Paper Mill" writing from sales@, "R. A. Hettinga", "Mr. Smith"):
+    /// a neutral greeting reads better than "Hi Accounts,".
     pub fn first_name(&self) -> Option<String> {
         let name = self.name.as_deref()?;
+        if ROLE_MAILBOXES.contains(&self.local_part()) {
+            return None;
+        }
         // "Last, First" is common in corporate directories.
         let given = match name.split_once(',') {
             Some((_, first)) if !first.trim().is_empty() => first.trim(),
             _ => name,
         };
-        let word = given.split_whitespace().next()?;
-        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
-        if word.is_empty() || word.contains('@') || !word.chars().next()?.is_alphabetic() {
+        let words: Vec<&str> = given.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric())).filter(|w| !w.is_empty()).collect();
+        if words.iter().any(|w| NOT_A_PERSON.contains(&w.to_lowercase().as_str())) {
             return None;
         }
+        // "Dr. Jane Smith" is greeted as Jane; "Mr. Smith" has no first name to use.
+        let after_title = match words.split_first() {
+            Some((first, rest)) if TITLES.contains(&first.to_lowercase().as_str()) => {
+                if rest.len() < 2 {
+                    return None;
+                }
+                rest
+            }
+            _ => &words[..],
+        };
+        let word = *after_title.first()?;
         let mut chars = word.chars();
         let first = chars.next()?;
-        Some(first.to_uppercase().chain(chars.flat_map(|c| c.to_lowercase())).collect())
+        // An initial ("R. A. Hettinga", "C.Lee"), an address or a handle ("uncle_slacky", "TheCashSystem").
+        let inner_capitals = word.chars().skip(1).filter(|c| c.is_uppercase()).count();
+        let all_capitals = !word.chars().any(char::is_lowercase);
+        if !first.is_alphabetic()
+            || word.chars().count() < 2
+            || word.contains(['@', '.', '_'])
+            || word.chars().any(|c| c.is_ascii_digit())
+            || (inner_capitals >= 2 && !all_capitals)
+        {
+            return None;
+        }
+        // Written in capitals ("JANE") or in lower case ("jane"): capitalised;
+        // otherwise as the person writes it ("DeShawn").
+        if all_capitals || !first.is_uppercase() {
+            let lower = word.to_lowercase();
+            let mut capitalise = true;
+            return Some(
+                lower
+                    .chars()
+                    .flat_map(|c| {
+                        let out: Vec<char> = if capitalise { c.to_uppercase().collect() } else { vec![c] };
+                        capitalise = c == '-';
+                        out
+                    })
+                    .collect(),
+            );
+        }
+        Some(word.to_string())
     }
 
     /// `Name <email>` or the bare address, for headers and display.
@@ -51,6 +93,113 @@ impl Mailbox {
         }
     }
 }
+
+/// Local parts of addresses that belong to a function, not a person: mail
+/// from sales@ is greeted neutrally whatever name it carries.
+const ROLE_MAILBOXES: &[&str] = &[
+    "accounts",
+    "accounting",
+    "admin",
+    "billing",
+    "bookings",
+    "careers",
+    "contact",
+    "customerservice",
+    "donotreply",
+    "do-not-reply",
+    "enquiries",
+    "finance",
+    "hello",
+    "help",
+    "helpdesk",
+    "hr",
+    "info",
+    "inquiries",
+    "invoices",
+    "jobs",
+    "mailer-daemon",
+    "marketing",
+    "news",
+    "newsletter",
+    "no-reply",
+    "noreply",
+    "notifications",
+    "office",
+    "orders",
+    "payments",
+    "postmaster",
+    "reception",
+    "sales",
+    "service",
+    "support",
+    "team",
+    "webmaster",
+];
+
+/// Words in a display name that make it a function or an organisation rather
+/// than a person ("Sales Department", "Acme Ltd", "Unknown Sender", "The Team").
+const NOT_A_PERSON: &[&str] = &[
+    "accounts",
+    "accounting",
+    "admin",
+    "administrator",
+    "alerts",
+    "automated",
+    "billing",
+    "bot",
+    "careers",
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "customer",
+    "daemon",
+    "daily",
+    "department",
+    "dept",
+    "desk",
+    "digest",
+    "gmbh",
+    "group",
+    "helpdesk",
+    "inc",
+    "info",
+    "limited",
+    "llc",
+    "llp",
+    "list",
+    "ltd",
+    "mailer",
+    "manager",
+    "marketing",
+    "news",
+    "newsletter",
+    "noreply",
+    "notification",
+    "notifications",
+    "office",
+    "orders",
+    "payments",
+    "plc",
+    "postmaster",
+    "reception",
+    "sales",
+    "sender",
+    "service",
+    "services",
+    "shop",
+    "store",
+    "support",
+    "system",
+    "team",
+    "the",
+    "unknown",
+    "webmaster",
+    "weekly",
+];
+
+/// Titles before a name, without their full stop.
+const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dame", "capt", "rev", "fr", "hon"];
 
 pub fn normalize_email(email: &str) -> String {
     email.trim().trim_matches(|c| c == '<' || c == '>').to_lowercase()
@@ -80,6 +229,34 @@ mod tests {
         assert_eq!(Mailbox::new(Some("JANE"), "j@x.org").first_name().as_deref(), Some("Jane"));
         assert_eq!(Mailbox::new(Some("j@x.org"), "j@x.org").first_name(), None);
         assert_eq!(Mailbox::new(None, "j@x.org").first_name(), None);
+        assert_eq!(Mailbox::new(Some("jean-luc picard"), "j@x.org").first_name().as_deref(), Some("Jean-Luc"));
+        assert_eq!(Mailbox::new(Some("DeShawn Harris"), "d@x.org").first_name().as_deref(), Some("DeShawn"));
+        assert_eq!(Mailbox::new(Some("Dr. Jane Smith"), "j@x.org").first_name().as_deref(), Some("Jane"));
+        assert_eq!(Mailbox::new(Some("HAMILTON,DAVID (HP-Ireland,ex2)"), "d@x.org").first_name().as_deref(), Some("David"));
+    }
+
+    /// Mail from a function or an organisation, or a name with no usable
+    /// first name, is greeted neutrally: "Hi Accounts," would be wrong.
+    #[test]
+    fn no_first_name_for_roles_organisations_and_initials() {
+        for (name, email) in [
+            ("Accounts", "accounts@harbor-foods.example"),
+            ("Hollis Paper Mill", "sales@hollispaper.example"),
+            ("Unknown Sender", "assistant-update@mailhelp.example"),
+            ("Sales Department", "smokesdirect@terra.es"),
+            ("Geocaching Notify Bot", "notify@geocaching.com"),
+            ("Acme Ltd", "billing-team@acme.example"),
+            ("The Hollis Team", "hq@hollis.example"),
+            ("Mr. Smith", "smith@x.org"),
+            ("Mr. FoRK", "fork_list@hotmail.com"),
+            ("R. A. Hettinga", "rah@shipwright.com"),
+            ("C.Lee Taylor", "leet@leenx.co.za"),
+            ("uncle_slacky", "robert.chambers@baesystems.com"),
+            ("TheCashSystem", "thecashsystem@firemail.de"),
+            ("Jane Doe", "info@janedoe.example"),
+        ] {
+            assert_eq!(Mailbox::new(Some(name), email).first_name(), None, "{name} <{email}>");
+        }
     }
 
     #[test]
