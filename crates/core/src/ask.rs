@@ -219,10 +219,30 @@ pub fn detect(text: &str) -> Vec<Ask> {
     detect_with(model(), text)
 }
 
+/// Thanks for news received ("Thanks for letting me know"): it asks nothing,
+/// though its words ("let me know") weigh as a request in the model.
+static THANKS_FOR_NEWS: LazyLock<Regex> = LazyLock::new(|| {
+    crate::risk::ascii_regex(
+        r"(?i)^\W*(?:many thanks|thanks|thank you)(?: so much| very much| a lot)? for (?:letting (?:me|us) know|the (?:heads[- ]up|update|info|information|reminder|note|notice|news)|telling (?:me|us))\b",
+    )
+});
+
+/// Thanks for news with at most a word or two after it ("…, noted.", "…, got it!").
+/// A longer sentence is scored whole: the model weighs its thanks as well.
+fn only_thanks_for_news(sentence: &str) -> bool {
+    THANKS_FOR_NEWS.find(sentence).is_some_and(|m| {
+        let rest = &sentence[m.end()..];
+        !rest.contains('?') && rest.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count() <= 2
+    })
+}
+
 pub fn detect_with(model: &AskModel, text: &str) -> Vec<Ask> {
     let mut out = Vec::new();
     for (start, end) in sentences(text) {
         let sentence = &text[start..end];
+        if only_thanks_for_news(sentence) {
+            continue;
+        }
         let feats = features(sentence);
         let score = model.score(&feats);
         if score <= model.threshold {
@@ -311,6 +331,22 @@ mod tests {
         assert!(!quoted.contains(&"The weather was nice."), "{quoted:?}");
         let ship = asks.iter().find(|a| text[a.span.0..a.span.1].starts_with("I'll")).unwrap();
         assert_eq!(ship.kind, AskKind::Commitment);
+    }
+
+    /// Thanks for news is an acknowledgement, not a request; a sentence that
+    /// goes on to ask still counts.
+    #[test]
+    fn thanks_for_news_asks_nothing() {
+        for text in
+            ["Thanks for letting me know, noted.", "Thank you so much for the update!", "Many thanks for the heads-up.", "Thanks for telling me, got it."]
+        {
+            assert!(detect(text).is_empty(), "{text}: {:?}", detect(text));
+        }
+        let text = "Thanks for letting me know, could you send the new invoice?";
+        let asks = detect(text);
+        assert_eq!(asks.len(), 1, "{asks:?}");
+        assert_eq!(asks[0].kind, AskKind::Request);
+        assert_eq!(asks[0].span, (0, text.len()));
     }
 
     #[test]
