@@ -22,11 +22,24 @@ fn questions(text: &str) -> Vec<String> {
     for sentence in text.split_inclusive(['?', '.', '!', '\n']) {
         let s = sentence.trim();
         if s.ends_with('?') && s.len() > 8 && !s.starts_with('>') {
-            out.push(s.split_whitespace().collect::<Vec<_>>().join(" "));
+            out.push(without_salutation(&s.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
     }
     out.truncate(3);
     out
+}
+
+/// A question without the greeting it opens with ("Hey Sam, lunch on
+/// Friday?" → "Lunch on Friday?"), as it is quoted back in the draft.
+fn without_salutation(question: &str) -> String {
+    let lower = question.to_lowercase();
+    let greets = ["hi ", "hey ", "hello ", "dear ", "good morning", "good afternoon", "good evening", "morning "].iter().any(|g| lower.starts_with(g));
+    let rest = match question.split_once(',') {
+        Some((greeting, rest)) if greets && greeting.split_whitespace().count() <= 3 && rest.trim().len() > 8 => rest.trim(),
+        _ => return question.to_string(),
+    };
+    let mut chars = rest.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn body_for(intent: Intent, asked: &[String]) -> (String, f32, Vec<String>) {
@@ -296,5 +309,9 @@ mod tests {
     #[test]
     fn finds_questions() {
         assert_eq!(questions("Hi. Can you send the report? Thanks!\nAlso, when is the call?"), vec!["Can you send the report?", "Also, when is the call?"]);
+        assert_eq!(questions("Hey Sam, lunch on Friday at the usual place?"), vec!["Lunch on Friday at the usual place?"]);
+        assert_eq!(questions("Dear Dana, could you confirm the order?"), vec!["Could you confirm the order?"]);
+        // Not a greeting: kept whole.
+        assert_eq!(questions("Hi-res or low-res, which do you need?"), vec!["Hi-res or low-res, which do you need?"]);
     }
 }
