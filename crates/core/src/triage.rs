@@ -134,8 +134,11 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
     if let Some(reason) = newsletter_reason(msg) {
         found.push((Category::Newsletter, reason));
     }
+    let recipients = msg.to.len() + msg.cc.len();
     if msg.to.is_empty() && msg.cc.is_empty() {
         found.push((Category::Fyi, "no recipients listed: you got it by Bcc or through a list".into()));
+    } else if recipients >= BROADCAST_RECIPIENTS {
+        found.push((Category::Fyi, format!("sent to {recipients} people: an announcement to a crowd, not a question to you")));
     } else if !me.self_addresses.is_empty() {
         let in_to = msg.to.iter().any(|m| me.is_me(&m.email));
         let in_cc = msg.cc.iter().any(|m| me.is_me(&m.email));
@@ -223,6 +226,10 @@ fn list_reason(msg: &Message) -> Option<String> {
     }
     None
 }
+
+/// Visible recipients from which a message is a broadcast: a reply is not
+/// expected of each of them (and would not go back to them all).
+const BROADCAST_RECIPIENTS: usize = 25;
 
 const NO_REPLY_LOCAL_PARTS: &[&str] =
     &["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "mailer", "bounce", "bounces", "nobody"];
@@ -481,5 +488,32 @@ mod spam_phrase_tests {
             let naive = SPAM_PHRASES.iter().filter(|p| lowered.contains(*p)).count() as u32;
             prop_assert_eq!(spam_phrase_hits(&[&crate::intent::case_matchable(&text)]), naive, "{:?}", text);
         }
+    }
+}
+
+#[cfg(test)]
+mod broadcast_tests {
+    use super::*;
+
+    fn sent_to(n: usize) -> Message {
+        let others: Vec<String> = (1..n).map(|i| format!("person{i}@example.org")).collect();
+        let raw = format!(
+            "From: Jean Munoz <jean@example.org>\r\nTo: me@example.com, {}\r\nSubject: Hearings today\r\n\r\nThe hearings begin today at 1:30. Any questions?\r\n",
+            others.join(", ")
+        );
+        crate::parse_message(raw.as_bytes()).unwrap()
+    }
+
+    /// A message to a crowd asks nothing of each of them; a message to a
+    /// team of a dozen still may.
+    #[test]
+    fn mail_to_a_crowd_needs_no_reply() {
+        let ctx = TriageContext::new(["me@example.com"]);
+        let crowd = triage(&sent_to(BROADCAST_RECIPIENTS), &ctx);
+        assert!(!crowd.needs_reply);
+        assert_eq!(crowd.category, Category::Fyi);
+        assert!(crowd.reasons[0].starts_with(&format!("sent to {BROADCAST_RECIPIENTS} people")), "{:?}", crowd.reasons);
+        let team = triage(&sent_to(12), &ctx);
+        assert!(team.needs_reply, "{:?}", team.reasons);
     }
 }
