@@ -261,7 +261,7 @@ keywords!(
 keywords!(
     CREDENTIALS,
     folded,
-    r"\b(?:password|passcode|login details|credentials|one-time code|otp|verification code|bank (?:details|account)|account number|routing number|iban|swift|sort code|credit card|card number|cvv|social security|ssn|passport (?:number|copy)|date of birth|wire (?:the )?(?:money|funds|transfer)|gift cards?)\b"
+    r"\b(?:password|passcode|login details|credentials|one-time code|otp|verification code|bank (?:details|account)|account number|routing number|iban|swift(?: code|/bic| bic| number| details)|sort code|credit card|card number|cvv|social security|ssn|passport (?:number|copy)|date of birth|wire (?:the )?(?:money|funds|transfer)|gift cards?)\b"
 );
 keywords!(
     CONFIDENTIAL,
@@ -697,6 +697,16 @@ mod tests {
 
     fn flip_case(text: &str, bits: u64) -> String {
         text.chars().enumerate().map(|(i, c)| if bits >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c }).collect()
+    }
+
+    /// "Swift" is an ordinary word ("swift action"): only a SWIFT code or
+    /// number is a bank detail.
+    #[test]
+    fn swift_is_a_bank_detail_only_as_a_code() {
+        let credentials = |text: &str| CREDENTIALS.find(Cased::new(text, &text.to_ascii_lowercase())).map(|(a, b)| text[a..b].to_string());
+        assert_eq!(credentials("Please send your SWIFT code and account holder."), Some("SWIFT code".into()));
+        assert_eq!(credentials("The SWIFT/BIC is on the invoice."), Some("SWIFT/BIC".into()));
+        assert_eq!(credentials("We expect swift action from the legislature."), None);
     }
 
     #[test]
