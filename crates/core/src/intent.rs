@@ -119,19 +119,62 @@ static LEXICON: std::sync::LazyLock<Lexicon> = std::sync::LazyLock::new(|| {
 
 /// For each list, how many of its words occur whole in the lower-cased text.
 /// Boundaries follow `contains_word` (any alphanumeric character joins words).
+#[cfg(test)]
 fn hits(text: &str) -> [usize; 5] {
+    hits_and_spans(text).0
+}
+
+/// The counts of [`hits`], and where the price and request words stand
+/// (start, end, list) for [`price_asked`].
+fn hits_and_spans(text: &str) -> ([usize; 5], Vec<(usize, usize, usize)>) {
     let lexicon = &*LEXICON;
     let mut seen: u128 = 0;
+    let mut spans = Vec::new();
     for m in lexicon.words.find_overlapping_iter(text) {
         if is_whole_word(text, m.start(), m.end()) {
-            seen |= 1 << m.pattern().as_usize();
+            let pattern = m.pattern().as_usize();
+            seen |= 1 << pattern;
+            let list = lexicon.list_of[pattern];
+            if list == PRICE_LIST || list == REQUEST_LIST {
+                spans.push((m.start(), m.end(), list));
+            }
         }
     }
     let mut counts = [0; 5];
     for (pattern, list) in lexicon.list_of.iter().enumerate() {
         counts[*list] += (seen >> pattern & 1) as usize;
     }
-    counts
+    (counts, spans)
+}
+
+/// Indexes of the price and request lists in [`LISTS`].
+const PRICE_LIST: usize = 1;
+const REQUEST_LIST: usize = 3;
+
+/// Is a price asked for: a price word in the subject (the first line of
+/// `text`), or in a sentence that asks (with a question mark or a request
+/// word)? "Price caps" in a report that asks something else is not.
+fn price_asked(text: &str, spans: &[(usize, usize, usize)]) -> bool {
+    let subject_end = text.find('\n').unwrap_or(text.len());
+    spans.iter().filter(|(_, _, list)| *list == PRICE_LIST).any(|&(start, end, _)| {
+        if start < subject_end {
+            return true;
+        }
+        let (a, b) = sentence_around(text, start, end);
+        text[a..b].contains('?') || spans.iter().any(|&(s, e, list)| list == REQUEST_LIST && s >= a && e <= b)
+    })
+}
+
+/// The sentence holding `text[start..end]`: from after the last sentence end
+/// before it (a full stop, question or exclamation mark before a space, or a
+/// blank line) to the next one, inclusive.
+fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let b = text.as_bytes();
+    let ends_at =
+        |i: usize| (matches!(b[i], b'.' | b'!' | b'?') && b.get(i + 1).is_none_or(u8::is_ascii_whitespace)) || (b[i] == b'\n' && b.get(i + 1) == Some(&b'\n'));
+    let from = (0..start).rev().find(|&i| ends_at(i)).map_or(0, |i| i + 1);
+    let to = (end..b.len()).find(|&i| ends_at(i)).map_or(b.len(), |i| i + 1);
+    (from, to)
 }
 
 /// The non-ASCII characters that Unicode lowercasing turns into an ASCII
@@ -173,12 +216,13 @@ pub fn contains_word(text: &str, word: &str) -> bool {
 pub fn classify(msg: &Message) -> Intent {
     let body = if msg.fresh_text.trim().is_empty() { &msg.text } else { &msg.fresh_text };
     let text = format!("{}\n{}", msg.subject, body);
-    let [complaint, price, scheduling, request, thanks] = hits(&case_matchable(&text));
+    let matchable = case_matchable(&text);
+    let ([complaint, price, scheduling, request, thanks], spans) = hits_and_spans(&matchable);
     let question = text.contains('?');
 
     if complaint >= 2 || (complaint >= 1 && !question && price == 0 && scheduling == 0) {
         Intent::Complaint
-    } else if price >= 1 && (question || request >= 1) {
+    } else if price >= 1 && (question || request >= 1) && price_asked(&matchable, &spans) {
         Intent::PriceRequest
     } else if scheduling >= 2 || (scheduling >= 1 && (question || request >= 1)) {
         Intent::Scheduling
@@ -200,6 +244,23 @@ mod lexicon_tests {
 
     fn expected(text: &str) -> [usize; 5] {
         LISTS.map(|words| words.iter().filter(|w| contains_word(text, w)).count())
+    }
+
+    fn intent_of(subject: &str, body: &str) -> Intent {
+        let raw = format!("From: a@example.org\r\nTo: b@example.com\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+        classify(&crate::parse_message(raw.as_bytes()).unwrap())
+    }
+
+    /// A price request asks for a price: in the subject, or in a sentence
+    /// that asks. A report that names prices and asks something else is not one.
+    #[test]
+    fn a_price_request_asks_for_the_price() {
+        assert_eq!(intent_of("Quote for 50 branded menus", "Hi Sam, we are opening in May. Could you help?"), Intent::PriceRequest);
+        assert_eq!(intent_of("Menus", "We need 50 menus for the opening. What would that cost?"), Intent::PriceRequest);
+        assert_eq!(intent_of("Menus", "Could you send me a quote\nfor 50 menus by May?"), Intent::PriceRequest);
+        assert_eq!(intent_of("Menus", "I'd like a quote. We need 50 menus."), Intent::PriceRequest);
+        assert_eq!(intent_of("Senate hearing", "Two governors spoke against price caps.\n\nPlease feel free to comment on the draft."), Intent::Request);
+        assert_eq!(intent_of("Update", "The board set new retail rates today. Did you see the game?"), Intent::Question);
     }
 
     #[test]
