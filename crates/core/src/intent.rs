@@ -124,8 +124,8 @@ fn hits(text: &str) -> [usize; 5] {
     hits_and_spans(text).0
 }
 
-/// The counts of [`hits`], and where the price and request words stand
-/// (start, end, list) for [`price_asked`].
+/// The counts of [`hits`], and where the price, scheduling and request words
+/// stand (start, end, list) for [`asked_about`].
 fn hits_and_spans(text: &str) -> ([usize; 5], Vec<(usize, usize, usize)>) {
     let lexicon = &*LEXICON;
     let mut seen: u128 = 0;
@@ -135,7 +135,7 @@ fn hits_and_spans(text: &str) -> ([usize; 5], Vec<(usize, usize, usize)>) {
             let pattern = m.pattern().as_usize();
             seen |= 1 << pattern;
             let list = lexicon.list_of[pattern];
-            if list == PRICE_LIST || list == REQUEST_LIST {
+            if matches!(list, PRICE_LIST | SCHEDULING_LIST | REQUEST_LIST) {
                 spans.push((m.start(), m.end(), list));
             }
         }
@@ -147,16 +147,18 @@ fn hits_and_spans(text: &str) -> ([usize; 5], Vec<(usize, usize, usize)>) {
     (counts, spans)
 }
 
-/// Indexes of the price and request lists in [`LISTS`].
+/// Indexes of the price, scheduling and request lists in [`LISTS`].
 const PRICE_LIST: usize = 1;
+const SCHEDULING_LIST: usize = 2;
 const REQUEST_LIST: usize = 3;
 
-/// Is a price asked for: a price word in the subject (the first line of
-/// `text`), or in a sentence that asks (with a question mark or a request
-/// word)? "Price caps" in a report that asks something else is not.
-fn price_asked(text: &str, spans: &[(usize, usize, usize)]) -> bool {
+/// Is the topic of `topic`'s list (a price, a time to meet) asked about: one
+/// of its words in the subject (the first line of `text`), or in a sentence
+/// that asks (with a question mark or a request word)? "Price caps" or "the
+/// committee meeting next week" in a report that asks something else is not.
+fn asked_about(text: &str, spans: &[(usize, usize, usize)], topic: usize) -> bool {
     let subject_end = text.find('\n').unwrap_or(text.len());
-    spans.iter().filter(|(_, _, list)| *list == PRICE_LIST).any(|&(start, end, _)| {
+    spans.iter().filter(|(_, _, list)| *list == topic).any(|&(start, end, _)| {
         if start < subject_end {
             return true;
         }
@@ -222,9 +224,9 @@ pub fn classify(msg: &Message) -> Intent {
 
     if complaint >= 2 || (complaint >= 1 && !question && price == 0 && scheduling == 0) {
         Intent::Complaint
-    } else if price >= 1 && (question || request >= 1) && price_asked(&matchable, &spans) {
+    } else if price >= 1 && (question || request >= 1) && asked_about(&matchable, &spans, PRICE_LIST) {
         Intent::PriceRequest
-    } else if scheduling >= 2 || (scheduling >= 1 && (question || request >= 1)) {
+    } else if scheduling >= 1 && (question || request >= 1) && asked_about(&matchable, &spans, SCHEDULING_LIST) {
         Intent::Scheduling
     } else if question {
         Intent::Question
@@ -261,6 +263,17 @@ mod lexicon_tests {
         assert_eq!(intent_of("Menus", "I'd like a quote. We need 50 menus."), Intent::PriceRequest);
         assert_eq!(intent_of("Senate hearing", "Two governors spoke against price caps.\n\nPlease feel free to comment on the draft."), Intent::Request);
         assert_eq!(intent_of("Update", "The board set new retail rates today. Did you see the game?"), Intent::Question);
+    }
+
+    /// Likewise a time to meet: asked in the subject or in a sentence that
+    /// asks, not named in a report.
+    #[test]
+    fn scheduling_asks_for_a_time() {
+        assert_eq!(intent_of("Call next week about the new website?", "Hi Sam, we are redoing our site."), Intent::Scheduling);
+        assert_eq!(intent_of("Website", "Are you free for a call on Monday at 10?"), Intent::Scheduling);
+        assert_eq!(intent_of("Website", "Could we meet\nnext week to go over it?"), Intent::Scheduling);
+        assert_eq!(intent_of("Legislative update", "The committee meeting is next week; the vote follows on Friday."), Intent::Information);
+        assert_eq!(intent_of("Legislative update", "The committee meeting is next week.\n\nPlease send comments on the draft letter."), Intent::Request);
     }
 
     #[test]
