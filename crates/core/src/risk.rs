@@ -342,6 +342,16 @@ fn scan(text: Cased<'_>, offset: usize, patterns: &[Pattern], source: Source, pr
     }
 }
 
+/// Why a thread counts as large, in words: only what is large is named.
+fn large_thread(people: usize, messages: usize) -> String {
+    let people_part = format!("{people} people on the message");
+    match (people > 8, messages > 10) {
+        (true, true) => format!("{people_part}, {messages} messages in the thread"),
+        (true, false) => people_part,
+        _ => format!("{messages} messages in the thread"),
+    }
+}
+
 /// Signals of the incoming message alone.
 pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
     let mut out = Vec::new();
@@ -442,7 +452,7 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
             kind: SignalKind::LargeThread,
             severity: Severity::Medium,
             source: Source::Message,
-            explanation: format!("{parties} people, {} messages in the thread", ctx.thread_len.max(1)),
+            explanation: large_thread(parties, ctx.thread_len.max(1)),
             span: None,
         });
     }
@@ -697,6 +707,13 @@ mod tests {
 
     fn flip_case(text: &str, bits: u64) -> String {
         text.chars().enumerate().map(|(i, c)| if bits >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c }).collect()
+    }
+
+    #[test]
+    fn a_large_thread_names_what_is_large() {
+        assert_eq!(large_thread(9, 1), "9 people on the message");
+        assert_eq!(large_thread(2, 14), "14 messages in the thread");
+        assert_eq!(large_thread(12, 11), "12 people on the message, 11 messages in the thread");
     }
 
     /// "Swift" is an ordinary word ("swift action"): only a SWIFT code or
