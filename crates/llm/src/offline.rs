@@ -21,12 +21,19 @@ fn questions(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for sentence in text.split_inclusive(['?', '.', '!', '\n']) {
         let s = sentence.trim();
-        if s.ends_with('?') && s.len() > 8 && !s.starts_with('>') {
+        if s.ends_with('?') && s.len() > 8 && !s.starts_with('>') && !is_header_line(s) {
             out.push(without_salutation(&s.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
     }
     out.truncate(3);
     out
+}
+
+/// A subject line of forwarded or quoted mail ("Subject: Lunch?"): a
+/// question someone asked someone else, not one to answer.
+fn is_header_line(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    ["subject:", "re:", "fw:", "fwd:"].iter().any(|h| lower.starts_with(h))
 }
 
 /// A question without the greeting it opens with ("Hey Sam, lunch on
@@ -311,6 +318,7 @@ mod tests {
         assert_eq!(questions("Hi. Can you send the report? Thanks!\nAlso, when is the call?"), vec!["Can you send the report?", "Also, when is the call?"]);
         assert_eq!(questions("Hey Sam, lunch on Friday at the usual place?"), vec!["Lunch on Friday at the usual place?"]);
         assert_eq!(questions("Dear Dana, could you confirm the order?"), vec!["Could you confirm the order?"]);
+        assert_eq!(questions("FYI, see below.\nSubject: Skilling Get Davis Straightened Out?\nWhat do you think?"), vec!["What do you think?"]);
         // Not a greeting: kept whole.
         assert_eq!(questions("Hi-res or low-res, which do you need?"), vec!["Hi-res or low-res, which do you need?"]);
     }
