@@ -162,21 +162,9 @@ fn asked_about(text: &str, spans: &[(usize, usize, usize)], topic: usize) -> boo
         if start < subject_end {
             return true;
         }
-        let (a, b) = sentence_around(text, start, end);
+        let (a, b) = crate::risk::sentence_around(text, start, end);
         text[a..b].contains('?') || spans.iter().any(|&(s, e, list)| list == REQUEST_LIST && s >= a && e <= b)
     })
-}
-
-/// The sentence holding `text[start..end]`: from after the last sentence end
-/// before it (a full stop, question or exclamation mark before a space, or a
-/// blank line) to the next one, inclusive.
-fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
-    let b = text.as_bytes();
-    let ends_at =
-        |i: usize| (matches!(b[i], b'.' | b'!' | b'?') && b.get(i + 1).is_none_or(u8::is_ascii_whitespace)) || (b[i] == b'\n' && b.get(i + 1) == Some(&b'\n'));
-    let from = (0..start).rev().find(|&i| ends_at(i)).map_or(0, |i| i + 1);
-    let to = (end..b.len()).find(|&i| ends_at(i)).map_or(b.len(), |i| i + 1);
-    (from, to)
 }
 
 /// The non-ASCII characters that Unicode lowercasing turns into an ASCII

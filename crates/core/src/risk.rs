@@ -609,7 +609,7 @@ fn other_language(source: Source, language: &str) -> RiskSignal {
 /// The sentence of `text` that holds `start..end`: from after the last stop or
 /// blank line before it to the first one after it, trimmed. Other line breaks
 /// do not end it: hard-wrapped text breaks lines mid-sentence.
-fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
+pub(crate) fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
     let stops: &[&str] = &[".", "!", "?", "\n\n", "\n\r\n"];
     // A first line ending in a comma or colon greets ("Hi Dana,"): not part of the sentence.
     let greeting = text.split_once('\n').filter(|(first, _)| first.trim_end().ends_with([',', ':'])).map_or(0, |(first, _)| first.len() + 1);
