@@ -34,7 +34,9 @@ impl Mailbox {
             return None;
         }
         // "Last, First" is common in corporate directories.
+        // "Jane Doe, PhD" is not: what follows the comma there is a degree.
         let given = match name.split_once(',') {
+            Some((_, after)) if SUFFIXES.contains(&after.trim().trim_end_matches('.').to_lowercase().as_str()) => name,
             Some((_, first)) if !first.trim().is_empty() => first.trim(),
             _ => name,
         };
@@ -198,6 +200,9 @@ const NOT_A_PERSON: &[&str] = &[
     "weekly",
 ];
 
+/// Degrees and suffixes written after a name and a comma.
+const SUFFIXES: &[&str] = &["phd", "ph.d", "md", "jr", "sr", "ii", "iii", "iv", "esq", "mba", "cpa", "dds", "rn"];
+
 /// Titles before a name, without their full stop.
 const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dame", "capt", "rev", "fr", "hon"];
 
@@ -232,6 +237,8 @@ mod tests {
         assert_eq!(Mailbox::new(Some("jean-luc picard"), "j@x.org").first_name().as_deref(), Some("Jean-Luc"));
         assert_eq!(Mailbox::new(Some("DeShawn Harris"), "d@x.org").first_name().as_deref(), Some("DeShawn"));
         assert_eq!(Mailbox::new(Some("Dr. Jane Smith"), "j@x.org").first_name().as_deref(), Some("Jane"));
+        assert_eq!(Mailbox::new(Some("Jane Smith, PhD"), "j@x.org").first_name().as_deref(), Some("Jane"));
+        assert_eq!(Mailbox::new(Some("Smith Jr., John"), "j@x.org").first_name().as_deref(), Some("John"));
         assert_eq!(Mailbox::new(Some("HAMILTON,DAVID (HP-Ireland,ex2)"), "d@x.org").first_name().as_deref(), Some("David"));
     }
 
