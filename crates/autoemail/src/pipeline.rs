@@ -9,7 +9,7 @@ use autoemail_core::intent::Intent;
 use autoemail_core::message::{Message, parse_message};
 use autoemail_core::policy::{Facts, Route, SenderClass, no_draft_rule, route};
 use autoemail_core::review::DraftState;
-use autoemail_core::risk::{AssessContext, RiskLevel, assess_message, assess_reply, combine};
+use autoemail_core::risk::{AssessContext, RiskLevel, assess_message, assess_reply, combine, speaks_to_an_ai_reader};
 use autoemail_core::thread::{ancestors, thread_key};
 use autoemail_core::triage::{TriageContext, triage};
 use autoemail_llm::{DraftContext, DraftRequest};
@@ -308,7 +308,14 @@ impl App {
         let me = self.identity();
         let context = self.draft_context(msg, &stored.thread_key).await?;
         let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction, context: &context };
-        let draft = match self.drafter.draft(&request).await {
+        // Mail that talks to an AI reader never reaches the model, with the
+        // person's notes and thread beside it: the offline drafter holds it.
+        let drafter: &dyn autoemail_llm::Drafter = if speaks_to_an_ai_reader(&assess_message(msg, &AssessContext { known_sender, thread_len: 1 })) {
+            &autoemail_llm::OfflineDrafter
+        } else {
+            self.drafter.as_ref()
+        };
+        let draft = match drafter.draft(&request).await {
             Ok(d) => d,
             Err(e) => return self.record_failed_draft(row, &e, instruction).await.map(|id| Prepared::Done(Some(id))),
         };

@@ -1,6 +1,7 @@
 //! The demo inbox drafted through the OpenAI-compatible path, against a local
 //! server that speaks the chat-completions protocol: every message that needs
-//! a reply is drafted by the model with its usage recorded; a server failure
+//! a reply is drafted by the model with its usage recorded, but the injection
+//! attempt, which never reaches it; a server failure
 //! leaves a failed draft the person can retry; regenerating with an
 //! instruction keeps the versions; replies the person sent become style
 //! examples for later drafts.
@@ -52,10 +53,24 @@ async fn the_demo_inbox_is_drafted_by_the_model() {
     }
     assert!(drafted.len() >= 15, "drafted {}", drafted.len());
     let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), drafted.len(), "one model call per draft");
+    // The injection attempt never reaches the model: the offline drafter holds it.
+    let mut held = Vec::new();
+    for id in &drafted {
+        let d = app.store.draft(*id).await.unwrap();
+        if d.drafter == "offline" {
+            held.push(app.store.message(d.message_row).await.unwrap().subject);
+            assert!(d.body.contains("[[your reply, if it needs one]]"), "{}", d.body);
+        }
+    }
+    assert_eq!(held, vec!["Invoice processing update".to_string()]);
+    assert!(requests.iter().all(|r| !String::from_utf8_lossy(&r.body).contains("NOTE FOR THE AI ASSISTANT")), "the injection was sent to the model");
+    assert_eq!(requests.len(), drafted.len() - 1, "one model call per draft but the held one");
     for id in &drafted {
         let d = app.store.draft(*id).await.unwrap();
         let m = app.store.message(d.message_row).await.unwrap();
+        if d.drafter == "offline" {
+            continue;
+        }
         assert_eq!(d.drafter, "openai-compatible");
         assert!(d.body.contains(&m.subject), "draft {id} is about another message: {}", d.body);
         let u = d.usage.as_ref().expect("usage recorded");

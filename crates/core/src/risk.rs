@@ -342,6 +342,13 @@ fn scan(text: Cased<'_>, offset: usize, patterns: &[Pattern], source: Source, pr
     }
 }
 
+/// Does the message hold text addressed to an AI reader? Such mail is never
+/// shown to a model, and nothing of substance is drafted from it. (Hidden
+/// text without an instruction in it is not: the drafter never reads it.)
+pub fn speaks_to_an_ai_reader(signals: &[RiskSignal]) -> bool {
+    signals.iter().any(|s| s.kind == SignalKind::Injection)
+}
+
 /// Why a thread counts as large, in words: only what is large is named.
 fn large_thread(people: usize, messages: usize) -> String {
     let people_part = format!("{people} people on the message");

@@ -86,9 +86,9 @@ enum Guard {
 }
 
 fn guard_for(msg: &autoemail_core::Message) -> Option<Guard> {
-    use autoemail_core::risk::{AssessContext, SignalKind, assess_message};
+    use autoemail_core::risk::{AssessContext, SignalKind, assess_message, speaks_to_an_ai_reader};
     let signals = assess_message(msg, &AssessContext { known_sender: true, thread_len: 1 });
-    if signals.iter().any(|s| matches!(s.kind, SignalKind::Injection | SignalKind::HiddenText)) {
+    if speaks_to_an_ai_reader(&signals) {
         Some(Guard::Injection)
     } else if signals.iter().any(|s| s.kind == SignalKind::Credentials) {
         Some(Guard::Credentials)
