@@ -617,11 +617,24 @@ fn other_language(source: Source, language: &str) -> RiskSignal {
 /// blank line before it to the first one after it, trimmed. Other line breaks
 /// do not end it: hard-wrapped text breaks lines mid-sentence.
 pub(crate) fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
-    let stops: &[&str] = &[".", "!", "?", "\n\n", "\n\r\n"];
     // A first line ending in a comma or colon greets ("Hi Dana,"): not part of the sentence.
     let greeting = text.split_once('\n').filter(|(first, _)| first.trim_end().ends_with([',', ':'])).map_or(0, |(first, _)| first.len() + 1);
-    let from = stops.iter().filter_map(|s| text[..start].rfind(s).map(|i| i + s.len())).max().unwrap_or(0).max(greeting.min(start));
-    let to = stops.iter().filter_map(|s| text[end..].find(s).map(|i| end + i + 1)).min().unwrap_or(text.len());
+    // Byte scans outwards from the span, stopping at the nearest stop: the
+    // sentence is short, the text may be long (all stops are ASCII, so every
+    // index found is a character boundary).
+    let bytes = text.as_bytes();
+    let ends_stop = |j: usize| match bytes[j] {
+        b'.' | b'!' | b'?' => true,
+        b'\n' => j >= 1 && (bytes[j - 1] == b'\n' || (j >= 2 && bytes[j - 1] == b'\r' && bytes[j - 2] == b'\n')),
+        _ => false,
+    };
+    let starts_stop = |p: usize| match bytes[p] {
+        b'.' | b'!' | b'?' => true,
+        b'\n' => bytes[p + 1..].starts_with(b"\n") || bytes[p + 1..].starts_with(b"\r\n"),
+        _ => false,
+    };
+    let from = (0..start).rev().find(|&j| ends_stop(j)).map_or(0, |j| j + 1).max(greeting.min(start));
+    let to = (end..text.len()).find(|&p| starts_stop(p)).map_or(text.len(), |p| p + 1);
     let lead = text[from..to].len() - text[from..to].trim_start().len();
     (from + lead, from + text[from..to].trim_end().len())
 }
@@ -775,6 +788,32 @@ mod tests {
         assert!(injections[..INJECTIONS_LISTED].iter().all(|s| s.span.is_some()));
         assert_eq!(injections[INJECTIONS_LISTED].explanation, "possible prompt injection in 10 more passages like these");
         assert_eq!(combine(signals).level, RiskLevel::High);
+    }
+
+    /// The sentence as first defined: the last stop wholly before the span, the
+    /// first one starting after it (each found by a search of the whole rest).
+    fn sentence_by_search(text: &str, start: usize, end: usize) -> (usize, usize) {
+        let stops: &[&str] = &[".", "!", "?", "\n\n", "\n\r\n"];
+        let greeting = text.split_once('\n').filter(|(first, _)| first.trim_end().ends_with([',', ':'])).map_or(0, |(first, _)| first.len() + 1);
+        let from = stops.iter().filter_map(|s| text[..start].rfind(s).map(|i| i + s.len())).max().unwrap_or(0).max(greeting.min(start));
+        let to = stops.iter().filter_map(|s| text[end..].find(s).map(|i| end + i + 1)).min().unwrap_or(text.len());
+        let lead = text[from..to].len() - text[from..to].trim_start().len();
+        (from + lead, from + text[from..to].trim_end().len())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_sentence_scan_finds_what_searching_for_each_stop_finds(
+            parts in proptest::collection::vec(proptest::sample::select(&["word", " ", ".", "!", "?", "\n", "\r", "\n\n", "\r\n", ",", ":", "é"][..]), 1..30),
+            a in 0usize..30,
+            len in 0usize..5,
+        ) {
+            let text: String = parts.concat();
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let start = boundaries[a % boundaries.len()];
+            let end = boundaries[(boundaries.iter().position(|&i| i == start).unwrap() + len).min(boundaries.len() - 1)];
+            proptest::prop_assert_eq!(sentence_around(&text, start, end), sentence_by_search(&text, start, end), "{:?} {}..{}", text, start, end);
+        }
     }
 
     #[test]
