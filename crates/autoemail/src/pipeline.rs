@@ -307,21 +307,14 @@ impl App {
         let (thread, earlier) = self.thread_tail(&stored.thread_key, row).await?;
         let me = self.identity();
         let context = self.draft_context(msg, &stored.thread_key).await?;
-        let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction, context: &context };
-        // Mail that talks to an AI reader never reaches the model, with the
-        // person's notes and thread beside it: the offline drafter holds it.
-        let drafter: &dyn autoemail_llm::Drafter = if speaks_to_an_ai_reader(&assess_message(msg, &AssessContext { known_sender, thread_len: 1 })) {
-            &autoemail_llm::OfflineDrafter
-        } else {
-            self.drafter.as_ref()
-        };
-        let draft = match drafter.draft(&request).await {
+        let signals = assess_message(msg, &AssessContext { known_sender, thread_len: earlier + 1 });
+        let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, signals: &signals, instruction, context: &context };
+        let draft = match self.drafter_for(&signals).draft(&request).await {
             Ok(d) => d,
             Err(e) => return self.record_failed_draft(row, &e, instruction).await.map(|id| Prepared::Done(Some(id))),
         };
 
-        let ctx = AssessContext { known_sender, thread_len: earlier + 1 };
-        let assessment = combine(assess_reply(msg, &ctx, &draft, &known_text(msg, &thread, &context)));
+        let assessment = combine(assess_reply(msg, &signals, &draft, &known_text(msg, &thread, &context)));
         let routed = route(&stored.triage, &assessment, self.policy(), &facts);
         // Shadow mode: routine replies that wait only because their kind has not earned auto-send.
         let shadow = matches!(routed, Route::Review { .. }) && assessment.level == RiskLevel::Routine && !promoted;
@@ -353,6 +346,12 @@ impl App {
             instruction: instruction.map(str::to_string),
         };
         Ok(Prepared::Ready(Box::new(ReadyDraft { new, audits, auto_send_hold })))
+    }
+
+    /// Mail that talks to an AI reader never reaches the model, with the
+    /// person's notes and thread beside it: the offline drafter holds it.
+    fn drafter_for(&self, message_signals: &[autoemail_core::risk::RiskSignal]) -> &dyn autoemail_llm::Drafter {
+        if speaks_to_an_ai_reader(message_signals) { &autoemail_llm::OfflineDrafter } else { self.drafter.as_ref() }
     }
 
     async fn record_failed_draft(&self, row: i64, error: &autoemail_llm::DraftError, instruction: Option<&str>) -> Result<i64> {
@@ -487,14 +486,14 @@ impl App {
             autonomy_promoted: state == autonomy::State::Promoted,
         };
         let (thread, earlier) = self.thread_tail(&thread_key, stored_id).await?;
-        let ctx = AssessContext { known_sender, thread_len: earlier + 1 };
+        let message_signals = assess_message(msg, &AssessContext { known_sender, thread_len: earlier + 1 });
         let signals = if triaged.needs_reply {
             let context = self.draft_context(msg, &thread_key).await?;
-            let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, instruction: None, context: &context };
-            let draft = self.drafter.draft(&request).await?;
-            assess_reply(msg, &ctx, &draft, &known_text(msg, &thread, &context))
+            let request = DraftRequest { message: msg, thread: &thread, me: &me, intent, signals: &message_signals, instruction: None, context: &context };
+            let draft = self.drafter_for(&message_signals).draft(&request).await?;
+            assess_reply(msg, &message_signals, &draft, &known_text(msg, &thread, &context))
         } else {
-            assess_message(msg, &ctx)
+            message_signals
         };
         let assessment = combine(signals);
         let rules = autoemail_core::policy::check_rules(self.policy(), &facts, Some(assessment.level));

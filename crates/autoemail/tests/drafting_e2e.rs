@@ -55,16 +55,24 @@ async fn the_demo_inbox_is_drafted_by_the_model() {
     let requests = server.received_requests().await.unwrap();
     // The injection attempt never reaches the model: the offline drafter holds it.
     let mut held = Vec::new();
+    let mut held_rows = Vec::new();
     for id in &drafted {
         let d = app.store.draft(*id).await.unwrap();
         if d.drafter == "offline" {
             held.push(app.store.message(d.message_row).await.unwrap().subject);
+            held_rows.push(d.message_row);
             assert!(d.body.contains("[[your reply, if it needs one]]"), "{}", d.body);
         }
     }
     assert_eq!(held, vec!["Invoice processing update".to_string()]);
     assert!(requests.iter().all(|r| !String::from_utf8_lossy(&r.body).contains("NOTE FOR THE AI ASSISTANT")), "the injection was sent to the model");
     assert_eq!(requests.len(), drafted.len() - 1, "one model call per draft but the held one");
+    // Nor does explaining its route (`policy check`), which drafts it afresh.
+    let held_row = held_rows[0];
+    let held_msg = autoemail_core::parse_message(&app.store.message(held_row).await.unwrap().raw).unwrap();
+    let explained = app.explain_route(&held_msg, Some(held_row)).await.unwrap();
+    assert_eq!(explained.risk.level, autoemail_core::risk::RiskLevel::High);
+    assert_eq!(server.received_requests().await.unwrap().len(), requests.len(), "explaining the held message's route asked the model");
     for id in &drafted {
         let d = app.store.draft(*id).await.unwrap();
         let m = app.store.message(d.message_row).await.unwrap();

@@ -560,11 +560,11 @@ pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     out
 }
 
-/// Every signal of `draft` as a reply to `msg`: the message's, the draft's,
-/// and what the draft says yes to. `known_text` is what the reply may repeat
+/// Every signal of `draft` as a reply to `msg`: the message's (`message_signals`,
+/// from [`assess_message`]), the draft's, and what the draft says yes to. `known_text` is what the reply may repeat
 /// without it being new (the thread, the person's notes).
-pub fn assess_reply(msg: &Message, ctx: &AssessContext, draft: &Draft, known_text: &str) -> Vec<RiskSignal> {
-    let mut signals = assess_message(msg, ctx);
+pub fn assess_reply(msg: &Message, message_signals: &[RiskSignal], draft: &Draft, known_text: &str) -> Vec<RiskSignal> {
+    let mut signals = message_signals.to_vec();
     signals.extend(assess_draft(draft, known_text));
     let agreed = assess_agreement(msg, &signals, draft);
     signals.extend(agreed);

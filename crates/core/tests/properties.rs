@@ -206,7 +206,7 @@ fn reply_to(incoming: &str, reply: &str) -> Vec<RiskSignal> {
     let raw = format!("From: dana@example.com\r\nSubject: Order\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{incoming}\r\n");
     let msg = parse_message(raw.as_bytes()).unwrap();
     let draft = Draft { body: reply.to_string(), confidence: 0.9, ..Default::default() };
-    assess_reply(&msg, &AssessContext { known_sender: true, thread_len: 1 }, &draft, &msg.text)
+    assess_reply(&msg, &assess_message(&msg, &AssessContext { known_sender: true, thread_len: 1 }), &draft, &msg.text)
 }
 
 const YES: &[&str] =

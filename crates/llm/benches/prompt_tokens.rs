@@ -61,7 +61,7 @@ fn main() {
         let Ok(msg) = parse_message(&raw) else { continue };
         let intent = classify(&msg);
         for (context, out) in [(&bare, &mut plain), (&rich, &mut full)] {
-            let request = DraftRequest { message: &msg, thread: &[], me: &me, intent, instruction: None, context };
+            let request = DraftRequest { message: &msg, thread: &[], me: &me, intent, signals: &[], instruction: None, context };
             out.push(templates.render(&request).unwrap().estimated_tokens());
         }
         raw_tokens.push(raw.len().div_ceil(4));

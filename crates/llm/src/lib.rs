@@ -24,6 +24,7 @@ use autoemail_core::draft::Draft;
 use autoemail_core::intent::Intent;
 use autoemail_core::message::Message;
 use autoemail_core::reply::Identity;
+use autoemail_core::risk::RiskSignal;
 use autoemail_core::style::StyleProfile;
 
 /// What the drafter may draw on beyond the thread: all of it the person's own.
@@ -43,6 +44,9 @@ pub struct DraftRequest<'a> {
     pub thread: &'a [Message],
     pub me: &'a Identity,
     pub intent: Intent,
+    /// What the risk check found in the message itself (found once, by
+    /// whoever asks for the draft): the offline drafter holds back on some.
+    pub signals: &'a [RiskSignal],
     /// The person's instruction when regenerating ("shorter", "decline politely").
     pub instruction: Option<&'a str>,
     pub context: &'a DraftContext,

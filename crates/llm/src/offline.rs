@@ -85,10 +85,9 @@ enum Guard {
     Credentials,
 }
 
-fn guard_for(msg: &autoemail_core::Message) -> Option<Guard> {
-    use autoemail_core::risk::{AssessContext, SignalKind, assess_message, speaks_to_an_ai_reader};
-    let signals = assess_message(msg, &AssessContext { known_sender: true, thread_len: 1 });
-    if speaks_to_an_ai_reader(&signals) {
+fn guard_for(signals: &[autoemail_core::risk::RiskSignal]) -> Option<Guard> {
+    use autoemail_core::risk::{SignalKind, speaks_to_an_ai_reader};
+    if speaks_to_an_ai_reader(signals) {
         Some(Guard::Injection)
     } else if signals.iter().any(|s| s.kind == SignalKind::Credentials) {
         Some(Guard::Credentials)
@@ -158,7 +157,7 @@ impl Drafter for OfflineDrafter {
         let style = &request.context.style;
         let fresh = if msg.fresh_text.trim().is_empty() { &msg.text } else { &msg.fresh_text };
         let asked = questions(fresh);
-        let guard = guard_for(msg);
+        let guard = guard_for(request.signals);
         let (mut core, mut confidence, mut open_questions) = match &guard {
             Some(g) => g.body(),
             None => body_for(request.intent, &asked),
@@ -274,7 +273,9 @@ mod tests {
         let msg = autoemail_core::parse_message(raw.as_bytes()).unwrap();
         let me = autoemail_core::reply::Identity { name: Some("Sam Carter".into()), email: "sam@example.com".into(), aliases: vec![] };
         let context = crate::DraftContext::default();
-        let request = DraftRequest { message: &msg, thread: &[], me: &me, intent: Intent::Information, instruction: None, context: &context };
+        let signals = autoemail_core::risk::assess_message(&msg, &autoemail_core::risk::AssessContext { known_sender: true, thread_len: 1 });
+        let request =
+            DraftRequest { message: &msg, thread: &[], me: &me, intent: Intent::Information, signals: &signals, instruction: None, context: &context };
         OfflineDrafter.draft(&request).await.unwrap()
     }
 
@@ -298,7 +299,8 @@ mod tests {
             let context = crate::DraftContext { notes: Some("Our IBAN: DE02 1203 0000 0000 2020 51\nOpening hours: 9-17".into()), ..Default::default() };
             let raw = format!("From: Accounts <billing@vendor.example>\r\nSubject: Payments\r\n\r\n{body}\r\n");
             let msg = autoemail_core::parse_message(raw.as_bytes()).unwrap();
-            let request = DraftRequest { message: &msg, thread: &[], me: &me, intent, instruction: None, context: &context };
+            let signals = autoemail_core::risk::assess_message(&msg, &autoemail_core::risk::AssessContext { known_sender: true, thread_len: 1 });
+            let request = DraftRequest { message: &msg, thread: &[], me: &me, intent, signals: &signals, instruction: None, context: &context };
             OfflineDrafter.draft(&request).await.unwrap()
         }
         let injected =

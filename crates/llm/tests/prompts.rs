@@ -37,7 +37,15 @@ fn full_context_prompt() {
         },
         previous: vec![previous],
     };
-    let request = DraftRequest { message: &msg, thread: &[earlier], me: &me(), intent: Intent::PriceRequest, instruction: Some("shorter"), context: &context };
+    let request = DraftRequest {
+        message: &msg,
+        thread: &[earlier],
+        me: &me(),
+        intent: Intent::PriceRequest,
+        signals: &[],
+        instruction: Some("shorter"),
+        context: &context,
+    };
     let prompt = Templates::default().render(&request).unwrap();
     insta::assert_snapshot!("full_context_system", prompt.system);
     insta::assert_snapshot!("full_context_user", prompt.user);
@@ -50,7 +58,7 @@ fn minimal_prompt_and_injection_stays_inside_the_fence() {
     )
     .unwrap();
     let context = DraftContext::default();
-    let request = DraftRequest { message: &msg, thread: &[], me: &me(), intent: Intent::Information, instruction: None, context: &context };
+    let request = DraftRequest { message: &msg, thread: &[], me: &me(), intent: Intent::Information, signals: &[], instruction: None, context: &context };
     let prompt = Templates::default().render(&request).unwrap();
     insta::assert_snapshot!("minimal_user", prompt.user);
     // The real fence appears exactly twice: around the email, and nowhere inside it.
@@ -64,7 +72,7 @@ fn the_person_can_override_a_template_and_errors_are_clear() {
     std::fs::write(dir.path().join("user.j2"), "Reply to {{ message.from }} about {{ message.subject }}.").unwrap();
     let msg = parse_message(b"From: x@example.org\r\nSubject: Hi\r\n\r\nHello.\r\n").unwrap();
     let context = DraftContext::default();
-    let request = DraftRequest { message: &msg, thread: &[], me: &me(), intent: Intent::Information, instruction: None, context: &context };
+    let request = DraftRequest { message: &msg, thread: &[], me: &me(), intent: Intent::Information, signals: &[], instruction: None, context: &context };
     let templates = Templates { dir: Some(dir.path().to_path_buf()) };
     let prompt = templates.render(&request).unwrap();
     assert_eq!(prompt.user, "Reply to x@example.org about Hi.");

@@ -65,7 +65,7 @@ async fn draft_with(d: &dyn Drafter) -> Result<autoemail_core::draft::Draft, Dra
     .unwrap();
     let me = Identity { name: Some("Sam Carter".into()), email: "sam@example.com".into(), aliases: vec![] };
     let context = DraftContext::default();
-    d.draft(&DraftRequest { message: &msg, thread: &[], me: &me, intent: Intent::Scheduling, instruction: None, context: &context }).await
+    d.draft(&DraftRequest { message: &msg, thread: &[], me: &me, intent: Intent::Scheduling, signals: &[], instruction: None, context: &context }).await
 }
 
 #[tokio::test]
