@@ -577,7 +577,7 @@ pub fn assess_reply(msg: &Message, message_signals: &[RiskSignal], draft: &Draft
 /// `signals` are those found so far, the message's and the draft's.
 fn assess_agreement(msg: &Message, signals: &[RiskSignal], draft: &Draft) -> Vec<RiskSignal> {
     let body = without_placeholders(&draft.body);
-    let Some(yes) = AGREEMENT.find(&body) else { return Vec::new() };
+    let Some(yes) = says_yes(&body) else { return Vec::new() };
     let mut out = Vec::new();
     for p in DRAFT_PATTERNS.iter().filter(|p| matches!(p.kind, SignalKind::Money | SignalKind::Deadline)) {
         if signals.iter().any(|s| s.kind == p.kind && s.source == Source::Draft) {
@@ -595,6 +595,25 @@ fn assess_agreement(msg: &Message, signals: &[RiskSignal], draft: &Draft) -> Vec
         });
     }
     out
+}
+
+/// The first agreeing words of `body` that say yes: not denied or made a
+/// condition earlier in their clause ("I'm not sure we can do that", "if
+/// that works for you"), not asked ("Is that OK?"), and not "sure" as in
+/// "make sure" or "be sure to".
+fn says_yes(body: &str) -> Option<regex::Match<'_>> {
+    AGREEMENT.find_iter(body).find(|m| {
+        let (a, b) = sentence_around(body, m.start(), m.end());
+        // Only its own clause: "I wasn't sure at first, but yes" says yes.
+        let clause = &body[a..m.start()];
+        let clause = clause.rfind([',', ';', ':', '(']).map_or(clause, |i| &clause[i + 1..]);
+        let before: Vec<String> =
+            clause.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+        let denied =
+            before.iter().any(|w| matches!(w.as_str(), "not" | "never" | "unsure" | "if" | "whether" | "unless") || w.ends_with("n't") || w.ends_with("n’t"));
+        let instructs = m.as_str().eq_ignore_ascii_case("sure") && before.last().is_some_and(|w| matches!(w.as_str(), "make" | "makes" | "making" | "be"));
+        !denied && !instructs && !body[a..b].ends_with('?')
+    })
 }
 
 /// Text the keyword checks cannot read needs a person's eyes: they would find

@@ -240,6 +240,27 @@ proptest! {
     }
 }
 
+/// Words that agree only when they say yes: denied, conditional, asked or
+/// "make sure", they do not make the message's price or date the reply's own.
+#[test]
+fn agreeing_words_that_do_not_say_yes_do_not_commit() {
+    let incoming = "Can you deliver 500 units by Friday for $2,000?";
+    for reply in [
+        "I'm not sure we can do that, I'll check with the workshop.",
+        "We can't do that this week, sorry.",
+        "Let me make sure the workshop has capacity first.",
+        "Be sure to send the artwork by then.",
+        "Would Monday be OK instead?",
+        "If that works for you, I'll ask the workshop.",
+    ] {
+        let signals = reply_to(incoming, reply);
+        assert!(!signals.iter().any(|s| s.source == Source::Draft && s.explanation.contains("the reply says")), "{reply}: {signals:?}");
+    }
+    // A yes later in the reply still counts.
+    let signals = reply_to(incoming, "I wasn't sure at first, but yes, we can do that.");
+    assert!(signals.iter().any(|s| s.source == Source::Draft && s.explanation.starts_with("the reply says \"yes\"")), "{signals:?}");
+}
+
 #[test]
 fn a_placeholder_quoting_their_question_is_not_the_reply_asking() {
     let kinds = |body: &str| signals_of(body).iter().map(|s| s.kind).collect::<Vec<_>>();
