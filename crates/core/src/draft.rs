@@ -35,7 +35,7 @@ pub struct Usage {
 
 /// Byte ranges of the `[[...]]` placeholders in `body`, brackets included; an
 /// unclosed `[[` ends the search.
-fn placeholder_spans(body: &str) -> Vec<(usize, usize)> {
+pub(crate) fn placeholder_spans(body: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut from = 0;
     while let Some(start) = body[from..].find("[[").map(|i| from + i) {

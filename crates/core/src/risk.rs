@@ -290,6 +290,12 @@ re!(
     AGREEMENT,
     r"(?i)\b(?:yes|yep|yeah|sure|ok|okay|agreed|deal|absolutely|of course|certainly|no problem|sounds (?:good|great|fine)|(?:that|this|it) works|works for (?:me|us)|fine (?:by|with) (?:me|us)|(?:we|i) can do (?:that|it|this)|will do|confirmed|(?:i|we) confirm)\b"
 );
+// A closing that offers more help asks nothing of them ("Let me know if you
+// have any other questions."): not worth a note on every reply that ends so.
+re!(
+    OFFER_OF_HELP,
+    r"(?i)^\W*(?:please )?(?:let (?:me|us) know|feel free to (?:ask|reach out|get in touch|contact (?:me|us)|write)|(?:do not|don't) hesitate to (?:ask|reach out|get in touch|contact (?:me|us))) (?:if|should) you (?:have|need) (?:any )?(?:other |further |more )?(?:questions?|help|anything(?: else)?)\W*$"
+);
 re!(LINK, r"(?i)\bhttps?://[^\s<>()]+|\bwww\.[^\s<>()]+");
 re!(EMAIL, r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b");
 // IBANs, card-length digit runs, sort codes, and labelled account/routing/SWIFT numbers.
@@ -479,14 +485,23 @@ pub fn assess_message(msg: &Message, ctx: &AssessContext) -> Vec<RiskSignal> {
 /// `thread_text` is everything the thread already says (for "new" links or addresses).
 pub fn assess_draft(draft: &Draft, thread_text: &str) -> Vec<RiskSignal> {
     let mut out = Vec::new();
-    let lower = draft.body.to_ascii_lowercase();
-    scan(Cased::new(&draft.body, &lower), 0, DRAFT_PATTERNS, Source::Draft, "", &mut out);
-    // What the reply says around its holes: a hole is not the reply's own words.
+    // What the reply says around its holes: a hole is not the reply's own
+    // words. (Blanked in place: spans into it are spans into the body.)
     let spoken = without_placeholders(&draft.body);
+    let lower = spoken.to_ascii_lowercase();
+    scan(Cased::new(&spoken, &lower), 0, DRAFT_PATTERNS, Source::Draft, "", &mut out);
+    // A hole the person is to fill with a price or a date weighs as that
+    // price or date: "[[price or quote]]" will be a price once filled in.
+    for (start, end) in crate::draft::placeholder_spans(&draft.body) {
+        let hole = &draft.body[start..end];
+        let hole_lower = hole.to_ascii_lowercase();
+        scan(Cased::new(hole, &hole_lower), start, DRAFT_PATTERNS, Source::Draft, "once filled in, ", &mut out);
+    }
     for ask in crate::ask::detect(&spoken) {
         let sentence = excerpt(&draft.body[ask.span.0..ask.span.1]);
         let (kind, severity, what) = match ask.kind {
             AskKind::Commitment => (SignalKind::Commitment, Severity::Medium, "the reply commits you to act"),
+            AskKind::Request if OFFER_OF_HELP.is_match(&draft.body[ask.span.0..ask.span.1]) => continue,
             AskKind::Request => (SignalKind::Request, Severity::Low, "the reply asks them to act"),
         };
         if out.iter().any(|s| s.kind == kind) {

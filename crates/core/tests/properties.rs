@@ -261,6 +261,23 @@ fn agreeing_words_that_do_not_say_yes_do_not_commit() {
     assert!(signals.iter().any(|s| s.source == Source::Draft && s.explanation.starts_with("the reply says \"yes\"")), "{signals:?}");
 }
 
+/// A hole for a price weighs as the price it will hold, and says so: the
+/// reply does not state a price yet. A closing offering more help is no request.
+#[test]
+fn a_hole_for_a_price_is_named_as_one_and_an_offer_of_help_asks_nothing() {
+    let signals = signals_of("Thanks for your interest. [[price or quote, with what it includes]]\n\nLet me know if you have any other questions.");
+    let money: Vec<&RiskSignal> = signals.iter().filter(|s| s.kind == SignalKind::Money && s.source == Source::Draft).collect();
+    assert_eq!(money.len(), 1, "{signals:?}");
+    assert_eq!(money[0].severity, Severity::High);
+    assert!(money[0].explanation.starts_with("once filled in, the reply states a price"), "{}", money[0].explanation);
+    assert!(!signals.iter().any(|s| s.kind == SignalKind::Request), "{signals:?}");
+    // Words of its own around the hole are the reply's own, as before.
+    let own = signals_of("The price is [[amount]] per menu.");
+    assert!(own.iter().any(|s| s.kind == SignalKind::Money && s.explanation.starts_with("the reply states a price")), "{own:?}");
+    // A real request in the closing still is one.
+    assert!(signals_of("Let me know if you want the A4 version by Friday.").iter().any(|s| s.kind == SignalKind::Request));
+}
+
 #[test]
 fn a_placeholder_quoting_their_question_is_not_the_reply_asking() {
     let kinds = |body: &str| signals_of(body).iter().map(|s| s.kind).collect::<Vec<_>>();
