@@ -208,6 +208,9 @@ async fn approve_undo_and_the_hold_through_the_api() {
     assert!(stats["sent"].as_u64().unwrap() >= 1, "{stats}");
     let stats_page = b.get("/stats").send().await.unwrap().text().await.unwrap();
     assert!(stats_page.contains("<svg class=\"chart\""), "the stats page draws its charts");
+    // No draft was edited: no edit size to speak of, rather than a median of 0%.
+    assert!(stats["median_edit_percent"].is_null(), "{stats}");
+    assert!(stats_page.contains("<div class=\"num\">–</div><div class=\"label\">median edit size"), "the stats page shows no edit size yet");
 }
 
 #[tokio::test]

@@ -532,7 +532,8 @@ pub struct Stats {
     pub approved_unchanged: usize,
     pub edited: usize,
     pub rejected: usize,
-    pub median_edit_percent: f64,
+    /// None until a draft has been edited.
+    pub median_edit_percent: Option<f64>,
     pub minutes_saved: f64,
     pub sent: usize,
     pub auto_sent: usize,
@@ -619,7 +620,7 @@ pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
         approved_unchanged,
         edited,
         rejected,
-        median_edit_percent: median(edits).map(|m| m as f64 / 10.0).unwrap_or(0.0),
+        median_edit_percent: median(edits).map(|m| m as f64 / 10.0),
         minutes_saved: minutes_saved(&sent_words, rejected),
         sent: sent_words.len(),
         auto_sent: auto.iter().filter(|f| matches!(f.outbox_state, Some(OutboxState::Sent | OutboxState::Filed))).count(),
