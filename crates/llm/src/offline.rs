@@ -12,7 +12,7 @@ use crate::{DraftError, DraftRequest, Drafter};
 #[derive(Debug, Default, Clone)]
 pub struct OfflineDrafter;
 
-const TEMPLATE_VERSION: &str = "offline-v3";
+const TEMPLATE_VERSION: &str = "offline-v4";
 /// How a draft that reuses the person's own reply names that source.
 const PAST_REPLY: &str = "a past reply";
 
@@ -49,9 +49,53 @@ fn without_salutation(question: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-fn body_for(intent: Intent, asked: &[String]) -> (String, f32, Vec<String>) {
+/// A day, with a part of it or a time of day if given ("Friday morning",
+/// "Tuesday at 10:30", "tomorrow 3pm"), or a week.
+const SLOT: &str = r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow)(?:\s+(?:morning|afternoon|evening|lunchtime))?(?:\s+(?:at|around|from)\s+(?:\d{1,2}(?:[:.]\d\d)?(?:\s?(?:am|pm))?|noon)|\s+\d{1,2}(?::\d\d)(?:\s?(?:am|pm))?|\s+\d{1,2}\s?(?:am|pm))?|(?:next|this)\s+week)";
+
+/// Times the sender offers, alone or as alternatives ("Tuesday or Wednesday afternoon").
+static PROPOSAL: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(&format!(r"(?i)\b{SLOT}(?:,?\s+(?:or|and)\s+{SLOT})*\b")).expect("built-in pattern compiles"));
+
+/// Words of a sentence that offers or asks for a time.
+const PROPOSING: &[&str] =
+    &["?", "suit", "work for", "works for", "instead", "how about", "what about", "available", "free ", "could we", "can we", "shall we", "let's"];
+
+/// The day or time the sender proposes, as they wrote it (weekdays
+/// capitalised): from a sentence that asks or offers, naming a day rather
+/// than only a week. "Something came up on Thursday. Could we move it to
+/// Friday morning instead?" proposes Friday morning.
+fn proposed_time(fresh: &str) -> Option<String> {
+    fresh
+        .split_inclusive(['?', '.', '!'])
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| {
+            let lower = s.to_lowercase();
+            PROPOSING.iter().any(|w| lower.contains(w))
+        })
+        .find_map(|s| PROPOSAL.find_iter(&s).map(|m| m.as_str().to_string()).find(|p| !p.to_lowercase().ends_with("week")))
+        .map(|p| {
+            p.split(' ')
+                .map(|w| match w.to_lowercase().as_str() {
+                    "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday" => {
+                        let mut c = w.chars();
+                        c.next().map(|f| f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect()).unwrap_or_default()
+                    }
+                    _ => w.to_string(),
+                })
+                .collect::<Vec<String>>()
+                .join(" ")
+        })
+}
+
+fn body_for(intent: Intent, asked: &[String], proposed: Option<&str>) -> (String, f32, Vec<String>) {
     let first_question = asked.first().cloned();
     match intent {
+        Intent::Scheduling if let Some(time) = proposed => (
+            format!("Thanks for suggesting {time}. [[whether that works for you, or another time that does]]"),
+            0.45,
+            vec![format!("They suggest {time}: does it suit you?")],
+        ),
         Intent::Complaint => (
             "Thank you for telling me, and I'm sorry for the trouble this has caused. I want to put it right: [[what you will do about it]].\n\nI'll keep you posted.".into(),
             0.3,
@@ -160,7 +204,7 @@ impl Drafter for OfflineDrafter {
         let guard = guard_for(request.signals);
         let (mut core, mut confidence, mut open_questions) = match &guard {
             Some(g) => g.body(),
-            None => body_for(request.intent, &asked),
+            None => body_for(request.intent, &asked, proposed_time(fresh).as_deref()),
         };
         let mut used = vec![match &guard {
             Some(g) => g.label().to_string(),
@@ -266,6 +310,34 @@ mod tests {
         );
         assert_eq!(answer_from_notes(notes, "Do you sell gift cards?"), None);
         assert_eq!(reply_core("Hey Dana,\n\nYes, 10 to 2 on Saturdays.\n\nCheers,\nSam"), "Yes, 10 to 2 on Saturdays.");
+    }
+
+    #[test]
+    fn finds_the_time_they_propose_not_the_one_they_mention() {
+        let cases = [
+            ("Something came up on Thursday. Could we reschedule the workshop to Friday morning instead?", Some("Friday morning")),
+            ("Are you available for a call next week? Tuesday or Wednesday afternoon would suit us.", Some("Tuesday or Wednesday afternoon")),
+            ("Can we meet on monday at 10:30 or tuesday 3pm?", Some("Monday at 10:30 or Tuesday 3pm")),
+            ("Could we talk tomorrow?", Some("tomorrow")),
+            // Only a week, or a day not offered: nothing to quote back.
+            ("Are you free for a call next week?", None),
+            ("We met on Friday. Could we find a time for a follow-up?", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(proposed_time(text).as_deref(), expected, "{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_meeting_request_is_answered_about_the_time_they_propose() {
+        let me = autoemail_core::reply::Identity { name: Some("Sam Carter".into()), email: "sam@example.com".into(), aliases: vec![] };
+        let context = crate::DraftContext::default();
+        let raw = "From: Elena Rossi <elena@example.org>\r\nSubject: Re: Workshop on Thursday\r\n\r\nHi Sam,\r\n\r\nSomething came up on Thursday. Could we reschedule the workshop to Friday morning instead?\r\n\r\nElena\r\n";
+        let msg = autoemail_core::parse_message(raw.as_bytes()).unwrap();
+        let request = DraftRequest { message: &msg, thread: &[], me: &me, intent: Intent::Scheduling, signals: &[], instruction: None, context: &context };
+        let draft = OfflineDrafter.draft(&request).await.unwrap();
+        assert!(draft.body.contains("Thanks for suggesting Friday morning. [[whether that works for you, or another time that does]]"), "{}", draft.body);
+        assert_eq!(draft.open_questions, vec!["They suggest Friday morning: does it suit you?".to_string()]);
     }
 
     async fn offline_draft(body: &str) -> Draft {
