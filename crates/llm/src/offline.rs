@@ -49,6 +49,34 @@ fn without_salutation(question: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+/// The first sentence, and every sentence with a hole to fill: shorter, but
+/// still asking the person for what only they know. (A hole may hold a
+/// question mark: sentences are not cut inside one.)
+fn shortened(core: &str) -> String {
+    let mut sentences: Vec<&str> = Vec::new();
+    let (mut start, mut depth) = (0, 0usize);
+    let bytes = core.as_bytes();
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b'[' if bytes.get(i + 1) == Some(&b'[') => depth += 1,
+            b']' if i > 0 && bytes[i - 1] == b']' => depth = depth.saturating_sub(1),
+            b'.' | b'?' | b'!' if depth == 0 && bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace) => {
+                sentences.push(&core[start..=i]);
+                start = i + 1;
+            }
+            // A blank line ends a paragraph, whatever ends its last sentence.
+            b'\n' if depth == 0 && bytes.get(i + 1) == Some(&b'\n') => {
+                sentences.push(&core[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    sentences.push(&core[start..]);
+    let kept: Vec<&str> = sentences.iter().enumerate().filter(|(i, s)| *i == 0 || s.contains("[[")).map(|(_, s)| s.trim()).filter(|s| !s.is_empty()).collect();
+    kept.join(" ")
+}
+
 /// A day, with a part of it or a time of day if given ("Friday morning",
 /// "Tuesday at 10:30", "tomorrow 3pm"), or a week.
 const SLOT: &str = r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow)(?:\s+(?:morning|afternoon|evening|lunchtime))?(?:\s+(?:at|around|from)\s+(?:\d{1,2}(?:[:.]\d\d)?(?:\s?(?:am|pm))?|noon)|\s+\d{1,2}(?::\d\d)(?:\s?(?:am|pm))?|\s+\d{1,2}\s?(?:am|pm))?|(?:next|this)\s+week)";
@@ -243,7 +271,7 @@ impl Drafter for OfflineDrafter {
                 confidence = 0.5;
                 open_questions = vec!["What do you need them to tell you?".into()];
             } else if lower.contains("short") {
-                core = core.split_inclusive(['.', '?', '!']).next().unwrap_or(&core).trim().to_string();
+                core = shortened(&core);
             } else if let Some(offer) = lower.starts_with("offer ").then(|| instruction.trim()[6..].trim_end_matches(" instead").trim().to_string()) {
                 core = format!("Thanks for getting in touch. Would {offer} work for you instead?");
                 confidence = 0.6;
@@ -310,6 +338,20 @@ mod tests {
         );
         assert_eq!(answer_from_notes(notes, "Do you sell gift cards?"), None);
         assert_eq!(reply_core("Hey Dana,\n\nYes, 10 to 2 on Saturdays.\n\nCheers,\nSam"), "Yes, 10 to 2 on Saturdays.");
+    }
+
+    #[test]
+    fn shorter_keeps_the_holes_to_fill() {
+        assert_eq!(
+            shortened("Thanks for your message. [[answer to: Can you also do an A4 version?]]"),
+            "Thanks for your message. [[answer to: Can you also do an A4 version?]]"
+        );
+        assert_eq!(
+            shortened("Thanks for your interest. [[price or quote]]\n\nLet me know if you have any other questions."),
+            "Thanks for your interest. [[price or quote]]"
+        );
+        assert_eq!(shortened("Thanks for your message. I'll look into it and get back to you shortly."), "Thanks for your message.");
+        assert_eq!(shortened("You're welcome, glad it helped!"), "You're welcome, glad it helped!");
     }
 
     #[test]
