@@ -107,7 +107,8 @@ fn is_original_rule(line: &str) -> bool {
     let stripped = lower.trim_matches(|c: char| c == '-' || c == '_' || c.is_whitespace());
     matches!(stripped, "original message" | "forwarded message" | "forwarded by" | "reply message")
         || lower.starts_with("-----original message")
-        || lower.starts_with("---------------------- forwarded by")
+        // Lotus Notes, with any length of rule: "----- Forwarded by Jane Doe/NA/Acme on 09/27/2000 05:21 PM -----".
+        || stripped.starts_with("forwarded by ")
 }
 
 #[cfg(test)]
@@ -191,6 +192,20 @@ mod tests {
         let s = split_quoted("Yes please.\n-- \nJane\n-----Original Message-----\nFrom: x");
         assert_eq!(s.fresh, "Yes please.");
         assert!(s.quoted.starts_with("-----Original"));
+    }
+
+    #[test]
+    fn splits_at_a_lotus_notes_forward_with_a_short_rule() {
+        for rule in [
+            "----- Forwarded by Steven J Kean/NA/Enron on 09/27/2000 05:21 PM -----",
+            "---------------------- Forwarded by Jane Doe/HOU/ECT on 05/01/2001 ---------------------------",
+        ] {
+            let s = split_quoted(&format!("See if there is anything of use in here.\n{rule}\n\nThe report below..."));
+            assert_eq!(s.fresh, "See if there is anything of use in here.", "{rule}");
+            assert!(s.quoted.starts_with(rule), "{rule}");
+        }
+        // A line about forwarding is not a rule.
+        assert_eq!(split_quoted("Forwarded by mistake, sorry.").fresh, "Forwarded by mistake, sorry.");
     }
 
     #[test]
