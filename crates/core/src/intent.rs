@@ -184,6 +184,19 @@ pub(crate) fn case_matchable(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// What follows "please" only points at something ("please note", "please
+/// find attached", "please be advised"): it asks nothing.
+fn only_informs(after_please: &str) -> bool {
+    let rest = after_please.trim_start();
+    let starts = |w: &str| {
+        rest.len() >= w.len()
+            && rest.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+            && rest.as_bytes().get(w.len()).is_none_or(|b| !b.is_ascii_alphanumeric())
+    };
+    // "Please note down…" asks them to write something.
+    ["note", "find", "be advised", "be aware", "disregard", "ignore"].iter().any(|w| starts(w)) && !starts("note down")
+}
+
 /// `text[start..end]` stands alone: no alphanumeric character touches either end.
 fn is_whole_word(text: &str, start: usize, end: usize) -> bool {
     text[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric()) && text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric())
@@ -207,7 +220,14 @@ pub fn classify(msg: &Message) -> Intent {
     let body = if msg.fresh_text.trim().is_empty() { &msg.text } else { &msg.fresh_text };
     let text = format!("{}\n{}", msg.subject, body);
     let matchable = case_matchable(&text);
-    let ([complaint, price, scheduling, request, thanks], spans) = hits_and_spans(&matchable);
+    let ([complaint, price, scheduling, mut request, thanks], mut spans) = hits_and_spans(&matchable);
+    // "Please note", "please find attached": a courtesy, not a request.
+    let is_please = |&(s, e, list): &(usize, usize, usize)| list == REQUEST_LIST && matchable[s..e].eq_ignore_ascii_case("please");
+    let pleas = spans.iter().filter(|s| is_please(s)).count();
+    spans.retain(|s| !(is_please(s) && only_informs(&matchable[s.1..])));
+    if pleas > 0 && !spans.iter().any(is_please) {
+        request -= 1;
+    }
     let question = text.contains('?');
 
     if complaint >= 2 || (complaint >= 1 && !question && price == 0 && scheduling == 0) {
@@ -262,6 +282,16 @@ mod lexicon_tests {
         assert_eq!(intent_of("Website", "Could we meet\nnext week to go over it?"), Intent::Scheduling);
         assert_eq!(intent_of("Legislative update", "The committee meeting is next week; the vote follows on Friday."), Intent::Information);
         assert_eq!(intent_of("Legislative update", "The committee meeting is next week.\n\nPlease send comments on the draft letter."), Intent::Request);
+    }
+
+    #[test]
+    fn please_note_asks_nothing() {
+        assert_eq!(intent_of("FINAL", "Attached is the final letter.  Please note - there was a small change at the top of page 2."), Intent::Information);
+        assert_eq!(intent_of("Prices", "Please find attached our new price list. Please be advised that rates rise in May."), Intent::Information);
+        assert_eq!(intent_of("Prices", "Please note the new rates. Please send me your order by Friday."), Intent::Request);
+        assert_eq!(intent_of("Layout", "Please note the new layout, and let me know what you think."), Intent::Request);
+        assert_eq!(intent_of("Notes", "Please note down what they say for me."), Intent::Request);
+        assert_eq!(intent_of("Notes", "Please take notes for me."), Intent::Request);
     }
 
     #[test]
