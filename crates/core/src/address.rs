@@ -29,10 +29,12 @@ impl Mailbox {
     /// "Hollis Paper Mill" writing from sales@, "R. A. Hettinga", "Mr. Smith"):
     /// a neutral greeting reads better than "Hi Accounts,".
     pub fn first_name(&self) -> Option<String> {
-        let name = self.name.as_deref()?;
         if ROLE_MAILBOXES.contains(&self.local_part()) {
             return None;
         }
+        let Some(name) = self.name.as_deref().filter(|n| !n.trim().is_empty() && !n.contains('@')) else {
+            return self.first_name_from_address();
+        };
         // "Last, First" is common in corporate directories.
         // "Jane Doe, PhD" is not: what follows the comma there is a degree.
         let given = match name.split_once(',') {
@@ -68,23 +70,28 @@ impl Mailbox {
         {
             return None;
         }
-        // Written in capitals ("JANE") or in lower case ("jane"): capitalised;
-        // otherwise as the person writes it ("DeShawn").
-        if all_capitals || !first.is_uppercase() {
-            let lower = word.to_lowercase();
-            let mut capitalise = true;
-            return Some(
-                lower
-                    .chars()
-                    .flat_map(|c| {
-                        let out: Vec<char> = if capitalise { c.to_uppercase().collect() } else { vec![c] };
-                        capitalise = c == '-';
-                        out
-                    })
-                    .collect(),
-            );
-        }
-        Some(word.to_string())
+        Some(if all_capitals || !first.is_uppercase() { capitalised(word) } else { word.to_string() })
+    }
+
+    /// Without a display name, an address of the form first.last@ ("paul.kaufman@",
+    /// "jean-luc.picard@") names its person; any other ("mkahl@", "b..sanders@",
+    /// "sales.team@", "a.smith@") does not say what to call them.
+    fn first_name_from_address(&self) -> Option<String> {
+        let parts: Vec<&str> = self.local_part().split('.').collect();
+        // Letters only, as a name is written, and not a domain or a pronoun ("answer.us", "webdesignhq.com").
+        let is_name_part = |p: &&str| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+                && p.starts_with(|c: char| c.is_ascii_alphabetic())
+                && !["com", "net", "org", "biz", "info", "co", "us", "me", "you", "mail", "web", "list", "lists", "online", "shop"]
+                    .contains(&p.to_ascii_lowercase().as_str())
+        };
+        let first = parts[0];
+        let plausible = (2..=3).contains(&parts.len())
+            && parts.iter().all(is_name_part)
+            && first.len() >= 2
+            && parts.iter().all(|p| !ROLE_MAILBOXES.contains(&p.to_ascii_lowercase().as_str()) && !NOT_A_PERSON.contains(&p.to_ascii_lowercase().as_str()));
+        plausible.then(|| capitalised(first))
     }
 
     /// `Name <email>` or the bare address, for headers and display.
@@ -94,6 +101,19 @@ impl Mailbox {
             None => self.email.clone(),
         }
     }
+}
+
+/// "jane" and "JANE" as "Jane", "jean-luc" as "Jean-Luc".
+fn capitalised(word: &str) -> String {
+    let mut capitalise = true;
+    word.to_lowercase()
+        .chars()
+        .flat_map(|c| {
+            let out: Vec<char> = if capitalise { c.to_uppercase().collect() } else { vec![c] };
+            capitalise = c == '-';
+            out
+        })
+        .collect()
 }
 
 /// Local parts of addresses that belong to a function, not a person: mail
@@ -233,6 +253,7 @@ mod tests {
         assert_eq!(Mailbox::new(Some("Doe, Jane"), "j@x.org").first_name().as_deref(), Some("Jane"));
         assert_eq!(Mailbox::new(Some("JANE"), "j@x.org").first_name().as_deref(), Some("Jane"));
         assert_eq!(Mailbox::new(Some("j@x.org"), "j@x.org").first_name(), None);
+        assert_eq!(Mailbox::new(Some("  "), "j@x.org").first_name(), None);
         assert_eq!(Mailbox::new(None, "j@x.org").first_name(), None);
         assert_eq!(Mailbox::new(Some("jean-luc picard"), "j@x.org").first_name().as_deref(), Some("Jean-Luc"));
         assert_eq!(Mailbox::new(Some("DeShawn Harris"), "d@x.org").first_name().as_deref(), Some("DeShawn"));
@@ -240,6 +261,30 @@ mod tests {
         assert_eq!(Mailbox::new(Some("Jane Smith, PhD"), "j@x.org").first_name().as_deref(), Some("Jane"));
         assert_eq!(Mailbox::new(Some("Smith Jr., John"), "j@x.org").first_name().as_deref(), Some("John"));
         assert_eq!(Mailbox::new(Some("HAMILTON,DAVID (HP-Ireland,ex2)"), "d@x.org").first_name().as_deref(), Some("David"));
+    }
+
+    /// With no display name (or the address as one), first.last@ names its person.
+    #[test]
+    fn a_first_last_address_names_its_person_when_there_is_no_display_name() {
+        for (name, email, expected) in [
+            (None, "paul.kaufman@enron.com", Some("Paul")),
+            (Some("paul.kaufman@enron.com"), "paul.kaufman@enron.com", Some("Paul")),
+            (None, "Jean-Luc.Picard@x.org", Some("Jean-Luc")),
+            (None, "mary.ann.evans@x.org", Some("Mary")),
+            (None, "mkahl@ka-pow.com", None),
+            (None, "b..sanders@enron.com", None),
+            (None, "a.smith@x.org", None),
+            (None, "sales.team@x.org", None),
+            (None, "info@x.org", None),
+            (None, "jane.doe2@x.org", None),
+            (None, "a.b.c.d@x.org", None),
+            (None, "Answer.Us@x.org", None),
+            (None, "WebDesignHQ.com@x.org", None),
+            // A handle as the display name is not replaced by the address.
+            (Some("uncle_slacky"), "robert.chambers@baesystems.com", None),
+        ] {
+            assert_eq!(Mailbox::new(name, email).first_name().as_deref(), expected, "{name:?} <{email}>");
+        }
     }
 
     /// Mail from a function or an organisation, or a name with no usable

@@ -16,11 +16,12 @@ const TEMPLATE_VERSION: &str = "offline-v4";
 /// How a draft that reuses the person's own reply names that source.
 const PAST_REPLY: &str = "a past reply";
 
-/// Questions the sender asked, as sentences ending in '?', from the fresh text.
+/// Questions the sender asked, as sentences ending in '?', from the fresh
+/// text. Hard-wrapped lines are read as the sentence they wrap.
 fn questions(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for sentence in text.split_inclusive(['?', '.', '!', '\n']) {
-        let s = sentence.trim();
+    for (start, end) in autoemail_core::ask::sentences(text) {
+        let s = text[start..end].trim();
         if s.ends_with('?') && s.len() > 8 && !s.starts_with('>') && !is_header_line(s) {
             out.push(without_salutation(&s.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
@@ -437,5 +438,12 @@ mod tests {
         assert_eq!(questions("FYI, see below.\nSubject: Skilling Get Davis Straightened Out?\nWhat do you think?"), vec!["What do you think?"]);
         // Not a greeting: kept whole.
         assert_eq!(questions("Hi-res or low-res, which do you need?"), vec!["Hi-res or low-res, which do you need?"]);
+        // A question wrapped onto a second line is one question.
+        assert_eq!(
+            questions(
+                "California will get covered as well.  Other than what we have already discussed, is there \nanything Jeff should know or address in his remarks?"
+            ),
+            vec!["Other than what we have already discussed, is there anything Jeff should know or address in his remarks?"]
+        );
     }
 }
