@@ -60,7 +60,9 @@ fn default_account_name() -> String {
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub host: String,
-    pub port: u16,
+    /// Left out: the standard port for the protocol and `security`
+    /// (IMAP 993 with TLS, else 143; SMTP 465 with TLS, 587 with STARTTLS, else 25).
+    pub port: Option<u16>,
     #[serde(default)]
     pub security: Security,
     pub username: Option<String>,
@@ -305,7 +307,10 @@ impl Config {
         let Some(s) = &self.imap else { return Ok(None) };
         Ok(Some(ImapConfig {
             host: s.host.clone(),
-            port: s.port,
+            port: s.port.unwrap_or(match s.security {
+                Security::Tls => 993,
+                Security::StartTls | Security::None => 143,
+            }),
             security: s.security,
             username: s.username.clone().unwrap_or_else(|| self.account.address.clone()),
             password: self.secret("imap", s)?.unwrap_or_default(),
@@ -318,7 +323,11 @@ impl Config {
         let password = self.secret("smtp", s)?;
         Ok(Some(SmtpConfig {
             host: s.host.clone(),
-            port: s.port,
+            port: s.port.unwrap_or(match s.security {
+                Security::Tls => 465,
+                Security::StartTls => 587,
+                Security::None => 25,
+            }),
             security: s.security,
             username: password.as_ref().map(|_| s.username.clone().unwrap_or_else(|| self.account.address.clone())),
             password,
@@ -408,7 +417,7 @@ aliases = []                       # other addresses that are also you
 
 [imap]                             # where mail is read
 host = "imap.example.com"
-port = 993
+port = 993                         # may be left out: 993 with tls, else 143
 security = "tls"                   # "tls" (port 993), "starttls" (143), "none" (127.0.0.1 only)
 username = "you@example.com"
 password_env = "AUTOEMAIL_IMAP_PASSWORD"
@@ -417,7 +426,7 @@ mailbox = "INBOX"
 
 [smtp]                             # where approved replies are sent
 host = "smtp.example.com"
-port = 465
+port = 465                         # may be left out: 465 with tls, 587 with starttls, 25 with none
 security = "tls"                   # "tls" (465) or "starttls" (587)
 username = "you@example.com"
 password_env = "AUTOEMAIL_SMTP_PASSWORD"
@@ -453,3 +462,40 @@ provider = "offline"               # built-in templates, no network. Or a model:
 # [[drafter.fallback]]             # tried in order when the model fails
 # provider = "offline"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The config and the folder holding its file (kept while the config is read).
+    fn load_text(text: &str) -> (Config, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        write_private(&path, text).unwrap();
+        (Config::load(&path).unwrap(), dir)
+    }
+
+    /// A server's port may be left out: the standard one for its security is used.
+    /// (The config `init` writes is read too.)
+    #[test]
+    fn ports_default_to_the_standard_ones() {
+        let ports = |security: &str, port: &str| {
+            let (c, _dir) = load_text(&format!(
+                "[account]\naddress = \"sam@example.com\"\n[imap]\nhost = \"imap.example.com\"\nsecurity = \"{security}\"\n{port}\n[smtp]\nhost = \"smtp.example.com\"\nsecurity = \"{security}\"\n{port}\n"
+            ));
+            (c.imap_config().unwrap().unwrap().port, c.smtp_config().unwrap().unwrap().port)
+        };
+        assert_eq!(ports("tls", ""), (993, 465));
+        // "starttls", as the README and `init` write it; "start_tls" is read too.
+        assert_eq!(ports("starttls", ""), (143, 587));
+        assert_eq!(ports("start_tls", ""), (143, 587));
+        assert_eq!(ports("tls", "port = 2525"), (2525, 2525));
+        // The commented config `init` writes is valid as it stands, once its
+        // password variables are set (every setting it names is read).
+        let template = INIT_TEMPLATE
+            .replace("password_env = \"AUTOEMAIL_IMAP_PASSWORD\"", "password = \"x\"")
+            .replace("password_env = \"AUTOEMAIL_SMTP_PASSWORD\"", "password = \"x\"");
+        let (c, _dir) = load_text(&template.replace("security = \"tls\"", "security = \"starttls\""));
+        assert_eq!(c.imap_config().unwrap().unwrap().security, Security::StartTls);
+    }
+}

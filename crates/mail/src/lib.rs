@@ -20,6 +20,8 @@ pub enum Security {
     /// Plain text: only for servers on this machine (tests, a local relay).
     None,
     /// Connect in plain text, then upgrade with STARTTLS (SMTP 587, IMAP 143).
+    /// Written "starttls", as the README and `init` say ("start_tls" is read too).
+    #[serde(rename = "starttls", alias = "start_tls")]
     StartTls,
     /// TLS from the first byte (SMTP 465, IMAP 993).
     #[default]
