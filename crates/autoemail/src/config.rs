@@ -498,4 +498,77 @@ mod tests {
         let (c, _dir) = load_text(&template.replace("security = \"tls\"", "security = \"starttls\""));
         assert_eq!(c.imap_config().unwrap().unwrap().security, Security::StartTls);
     }
+
+    /// Every key the README's configuration table documents is read.
+    #[test]
+    fn every_documented_key_is_accepted() {
+        let text = r#"
+[account]
+name = "main"
+address = "sam@example.com"
+display_name = "Sam"
+aliases = ["s@example.com"]
+
+[imap]
+host = "imap.example.com"
+port = 993
+security = "tls"
+username = "sam"
+password = "x"
+mailbox = "INBOX"
+timeout_seconds = 30
+
+[smtp]
+host = "smtp.example.com"
+port = 587
+security = "starttls"
+username = "sam"
+password_env = "HOME"
+timeout_seconds = 30
+
+[store]
+path = "a.sqlite"
+
+[outbox]
+hold_seconds = 10
+self_copy = true
+reconcile_grace_seconds = 30
+max_per_hour = 20
+
+[web]
+enabled = true
+bind = "127.0.0.1:8025"
+undo_seconds = 20
+secure_cookies = false
+
+[policy]
+default = "review"
+auto_send_hold_seconds = 300
+review_hold_seconds = 1800
+
+[drafter]
+provider = "openai"
+model = "m"
+base_url = "http://127.0.0.1:9/v1"
+api_key_env = "HOME"
+structured_output = "json_schema"
+timeout_seconds = 60
+max_retries = 3
+temperature = 0.3
+max_tokens = 800
+price_per_million_input = 1.0
+price_per_million_output = 2.0
+style_examples = 3
+
+[[drafter.fallback]]
+provider = "anthropic"
+model = "m2"
+base_url = "http://127.0.0.1:9"
+api_key_env = "HOME"
+timeout_seconds = 60
+max_retries = 1
+"#;
+        let (c, _dir) = load_text(text);
+        assert_eq!(c.smtp_config().unwrap().unwrap().port, 587);
+    }
 }
