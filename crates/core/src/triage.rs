@@ -124,6 +124,9 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
     }
     if let Some(reason) = no_reply_reason(&from.email) {
         found.push((Category::NoReplySender, reason));
+    } else if let Some(reply_to) = msg.reply_to.iter().find(|r| no_reply_reason(&r.email).is_some()) {
+        // A reply would go to the Reply-To address, which takes none.
+        found.push((Category::NoReplySender, format!("replies go to {}, which does not take them", reply_to.email)));
     }
     if let Some(reason) = notification_reason(msg) {
         found.push((Category::Notification, reason));
@@ -218,10 +221,11 @@ fn list_reason(msg: &Message) -> Option<String> {
             return Some(format!("Precedence: {p}"));
         }
     }
-    if let Some(sender) = msg.header("Sender").or(msg.header("Errors-To")).or(msg.header("Return-Path")) {
+    for h in ["Sender", "Errors-To", "Return-Path", "Reply-To"] {
+        let Some(sender) = msg.header(h) else { continue };
         let s = sender.to_ascii_lowercase();
         if s.contains("owner-") || s.contains("-admin@") || s.contains("-bounces") || s.contains("-request@") || s.contains("-owner@") {
-            return Some(format!("sent through a list server ({})", sender.chars().take(60).collect::<String>()));
+            return Some(format!("sent through a list server ({h}: {})", sender.chars().take(60).collect::<String>()));
         }
     }
     None
@@ -232,7 +236,7 @@ fn list_reason(msg: &Message) -> Option<String> {
 const BROADCAST_RECIPIENTS: usize = 25;
 
 const NO_REPLY_LOCAL_PARTS: &[&str] =
-    &["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "mailer", "bounce", "bounces", "nobody"];
+    &["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "donotuse", "mailer", "bounce", "bounces", "nobody"];
 
 fn no_reply_reason(email: &str) -> Option<String> {
     let local = email.split('@').next().unwrap_or("");
@@ -285,6 +289,20 @@ fn newsletter_reason(msg: &Message) -> Option<String> {
     {
         return Some("sent by a bulk mailing service".into());
     }
+    // A newsletter's header says how to read it or leave it before it starts.
+    let head = head_lower(&msg.text, 600);
+    if let Some(p) = [
+        "to unsubscribe",
+        "view this email in your browser",
+        "having trouble viewing this email",
+        "if you cannot read this email",
+        "if you are unable to view this",
+    ]
+    .iter()
+    .find(|p| says_it_not_asking(&head, p))
+    {
+        return Some(format!("bulk mail (its header says {p:?})"));
+    }
     let tail = tail_lower(&msg.text, 1500);
     [
         "unsubscribe",
@@ -299,8 +317,25 @@ fn newsletter_reason(msg: &Message) -> Option<String> {
         "email preferences",
     ]
     .iter()
-    .find(|p| tail.contains(*p))
+    .find(|p| says_it_not_asking(&tail, p))
     .map(|p| format!("bulk mail (the footer says {p:?})"))
+}
+
+/// `lower` holds `phrase` in a sentence that does not ask: a footer's "To
+/// unsubscribe, click here", not a person's "Could you unsubscribe me?".
+fn says_it_not_asking(lower: &str, phrase: &str) -> bool {
+    lower.match_indices(phrase).any(|(at, p)| {
+        let (a, b) = crate::risk::sentence_around(lower, at, at + p.len());
+        let sentence = &lower[a..b];
+        !sentence.contains('?')
+            && !["unsubscribe me", "unsubscribe us", "remove me", "remove us", "take me off", "opt me out"].iter().any(|w| sentence.contains(w))
+    })
+}
+
+fn head_lower(text: &str, bytes: usize) -> String {
+    let end = bytes.min(text.len());
+    let end = (0..=end).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    text[..end].to_lowercase()
 }
 
 fn tail_lower(text: &str, bytes: usize) -> String {
@@ -515,5 +550,42 @@ mod broadcast_tests {
         assert!(crowd.reasons[0].starts_with(&format!("sent to {BROADCAST_RECIPIENTS} people")), "{:?}", crowd.reasons);
         let team = triage(&sent_to(12), &ctx);
         assert!(team.needs_reply, "{:?}", team.reasons);
+    }
+}
+
+#[cfg(test)]
+mod bulk_tests {
+    use super::*;
+
+    fn triaged(headers: &str, body: &str) -> Triage {
+        let raw = format!("From: World Wide Words <editor@worldwidewords.example>\r\nTo: me@example.com\r\n{headers}Subject: Issue 17\r\n\r\n{body}\r\n");
+        triage(&crate::parse_message(raw.as_bytes()).unwrap(), &TriageContext::new(["me@example.com"]))
+    }
+
+    /// Where a reply would go decides too: a Reply-To that takes no replies, or
+    /// a list owner's, means no reply is expected; a person's Reply-To does not.
+    #[test]
+    fn a_reply_to_that_takes_no_replies_or_is_a_list_needs_no_reply() {
+        let body = "This week: the origins of \"okay\". Do you know where it comes from?";
+        let donotuse = triaged("Reply-To: DoNotUse@worldwidewords.example\r\n", body);
+        assert!(!donotuse.needs_reply);
+        assert_eq!(donotuse.category, Category::NoReplySender);
+        assert!(donotuse.reasons[0].contains("replies go to donotuse@worldwidewords.example"), "{:?}", donotuse.reasons);
+        let owner = triaged("Reply-To: owner-announce@hq.example\r\n", body);
+        assert_eq!(owner.category, Category::MailingList, "{:?}", owner.reasons);
+        let person = triaged("Reply-To: Michael <michael@worldwidewords.example>\r\n", body);
+        assert!(person.needs_reply, "{:?}", person.reasons);
+    }
+
+    /// A newsletter's opening lines say how to leave it or read it elsewhere.
+    #[test]
+    fn a_header_about_unsubscribing_or_viewing_in_a_browser_is_bulk_mail() {
+        for opening in ["To unsubscribe, reply with REMOVE.", "View this email in your browser"] {
+            let t = triaged("", &format!("{opening}\r\n\r\nThis week: the origins of \"okay\". Do you know where it comes from?"));
+            assert_eq!(t.category, Category::Newsletter, "{opening}: {:?}", t.reasons);
+        }
+        // A person asking to be taken off a list still needs a reply.
+        let ask = triaged("", "Hi, could you unsubscribe me from the newsletter, please?");
+        assert!(ask.needs_reply, "{:?}", ask.reasons);
     }
 }
