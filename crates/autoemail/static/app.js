@@ -85,6 +85,11 @@
   document.addEventListener("click", (e) => {
     const item = e.target.closest("#queue .item");
     if (item) {
+      // On a phone the list stands alone (app.css): a tap opens the draft's own page.
+      if (window.matchMedia("(max-width: 760px)").matches) {
+        window.location.href = item.dataset.url;
+        return;
+      }
       select(item, true);
       return;
     }

@@ -220,3 +220,26 @@ test("help, and screenshots of the queue and stats", async () => {
   await page.screenshot({ path: `${artifacts}/policy.png` });
   assert.deepEqual(pageErrors, [], "the page's own script raised errors");
 });
+
+test("on a phone: the list alone, a tap opens the draft, nothing wider than the screen", async () => {
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  phone.on("pageerror", (e) => pageErrors.push(e.message));
+  const overflow = () => phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  for (const path of ["/stats", "/audit", "/policy"]) {
+    await phone.goto(base + path);
+    assert.equal(await overflow(), 0, `${path} is wider than a phone`);
+  }
+  await phone.goto(base + "/");
+  await phone.waitForSelector("#queue .item");
+  assert.equal(await overflow(), 0, "the queue is wider than a phone");
+  assert.equal(await phone.isVisible(".layout > .detail-pane"), false, "the list stands alone");
+  await phone.screenshot({ path: `${artifacts}/phone-queue.png` });
+  const first = await phone.$eval("#queue .item:not(.group)", (e) => e.dataset.url);
+  await phone.click("#queue .item:not(.group)");
+  await phone.waitForURL(base + first);
+  await phone.waitForSelector("#detail article.draft");
+  assert.equal(await overflow(), 0, "a draft's page is wider than a phone");
+  await phone.screenshot({ path: `${artifacts}/phone-draft.png`, fullPage: true });
+  await phone.close();
+  assert.deepEqual(pageErrors, [], "the page's own script raised errors");
+});
