@@ -261,7 +261,35 @@ fn notification_reason(msg: &Message) -> Option<String> {
             return Some(format!("automated notification ({h})"));
         }
     }
-    automation_part(msg.from.as_ref()?.local_part()).map(|p| format!("sent by an automated address ({p}@…)"))
+    let from = msg.from.as_ref()?;
+    automation_part(from.local_part())
+        .map(|p| format!("sent by an automated address ({p}@…)"))
+        .or_else(|| automation_domain(from.domain()).map(|d| format!("sent from a mail domain for automated or bulk mail (@{d}.…)")))
+}
+
+/// The first label of a sender's domain when it names automated or bulk
+/// mail ("weather@alerts.weather.com", "@news.shop.example"): a mail host set
+/// up to send to many, not a person's.
+fn automation_domain(domain: &str) -> Option<&str> {
+    let (first, rest) = domain.split_once('.')?;
+    (rest.contains('.')
+        && [
+            "alerts",
+            "alert",
+            "notifications",
+            "notification",
+            "notify",
+            "news",
+            "newsletter",
+            "newsletters",
+            "mailings",
+            "marketing",
+            "promo",
+            "bounce",
+            "bounces",
+        ]
+        .contains(&first))
+    .then_some(first)
 }
 
 /// The automated name a local part is, or starts with before a `-` or `+`.
@@ -575,6 +603,22 @@ mod bulk_tests {
         assert_eq!(owner.category, Category::MailingList, "{:?}", owner.reasons);
         let person = triaged("Reply-To: Michael <michael@worldwidewords.example>\r\n", body);
         assert!(person.needs_reply, "{:?}", person.reasons);
+    }
+
+    /// A host named for sending to many is not a person's, whatever the local part.
+    #[test]
+    fn a_domain_for_alerts_or_news_is_automated() {
+        let t = |from: &str| {
+            let raw = format!("From: {from}\r\nTo: me@example.com\r\nSubject: Storm warning\r\n\r\nA storm is on its way. Are you ready?\r\n");
+            triage(&crate::parse_message(raw.as_bytes()).unwrap(), &TriageContext::new(["me@example.com"]))
+        };
+        let alert = t("weather@alerts.weather.example");
+        assert_eq!(alert.category, Category::Notification, "{:?}", alert.reasons);
+        assert!(alert.reasons[0].contains("@alerts."), "{:?}", alert.reasons);
+        assert_eq!(t("ed@news.shop.example").category, Category::Notification);
+        // A person at a company whose own name is "news" still writes to you.
+        assert!(t("ed@news.example").needs_reply);
+        assert!(t("ed@mail.example.org").needs_reply);
     }
 
     /// A newsletter's opening lines say how to leave it or read it elsewhere.
