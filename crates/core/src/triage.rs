@@ -352,12 +352,15 @@ fn newsletter_reason(msg: &Message) -> Option<String> {
 /// `lower` holds `phrase` in a sentence that does not ask: a footer's "To
 /// unsubscribe, click here", not a person's "Could you unsubscribe me?".
 fn says_it_not_asking(lower: &str, phrase: &str) -> bool {
-    lower.match_indices(phrase).any(|(at, p)| {
-        let (a, b) = crate::risk::sentence_around(lower, at, at + p.len());
-        let sentence = &lower[a..b];
-        !sentence.contains('?')
-            && !["unsubscribe me", "unsubscribe us", "remove me", "remove us", "take me off", "opt me out"].iter().any(|w| sentence.contains(w))
-    })
+    // `contains` first: it searches with SIMD, `match_indices` does not, and
+    // nearly every message holds none of the phrases.
+    lower.contains(phrase)
+        && lower.match_indices(phrase).any(|(at, p)| {
+            let (a, b) = crate::risk::sentence_around(lower, at, at + p.len());
+            let sentence = &lower[a..b];
+            !sentence.contains('?')
+                && !["unsubscribe me", "unsubscribe us", "remove me", "remove us", "take me off", "opt me out"].iter().any(|w| sentence.contains(w))
+        })
 }
 
 fn head_lower(text: &str, bytes: usize) -> String {
