@@ -152,6 +152,12 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
         }
     }
 
+    if found.is_empty()
+        && let Some(group) = greets_a_group(&msg.fresh_text)
+    {
+        found.push((Category::Fyi, format!("addressed to a group ({group:?}) and asks nothing: an announcement")));
+    }
+
     if found.is_empty() {
         let who = from.name.clone().unwrap_or_else(|| from.email.clone());
         return Triage { needs_reply: true, category: Category::Personal, reasons: vec![format!("{who} wrote to you directly")], spam_score };
@@ -229,6 +235,41 @@ fn list_reason(msg: &Message) -> Option<String> {
         }
     }
     None
+}
+
+/// The greeting of a message to a group ("Team,", "Hi all", "Dear
+/// colleagues") when the message asks nothing (no question mark): an
+/// announcement, not mail that waits for your answer.
+fn greets_a_group(fresh: &str) -> Option<String> {
+    let text = fresh.trim_start();
+    if text.contains('?') {
+        return None;
+    }
+    let greeting = text.split(['\n', ',', ':', '!', '.']).next()?.trim();
+    let first = greeting.to_lowercase();
+    let words: Vec<&str> = first.split_whitespace().collect();
+    let addressed = match words.as_slice() {
+        [greeting, rest @ ..] if matches!(*greeting, "dear" | "hi" | "hello" | "hey" | "morning" | "greetings") => rest,
+        ["good", "morning" | "afternoon" | "evening", rest @ ..] => rest,
+        all => all,
+    };
+    let group = matches!(
+        addressed,
+        ["all"]
+            | ["team"]
+            | ["everyone"]
+            | ["everybody"]
+            | ["colleagues"]
+            | ["folks"]
+            | ["all", "of", "you"]
+            | ["team", "members"]
+            | ["the", "team"]
+            | ["y'all"]
+            | ["all", "team", "members"]
+            | ["valued", "team", "members"]
+            | ["dear", "colleagues"]
+    );
+    group.then(|| greeting.to_string())
 }
 
 /// Visible recipients from which a message is a broadcast: a reply is not
@@ -622,6 +663,27 @@ mod bulk_tests {
         // A person at a company whose own name is "news" still writes to you.
         assert!(t("ed@news.example").needs_reply);
         assert!(t("ed@mail.example.org").needs_reply);
+    }
+
+    /// An announcement to a group asks nothing of you; a question to it does.
+    #[test]
+    fn an_announcement_to_a_group_needs_no_reply() {
+        let t = |body: &str| {
+            let raw = format!("From: Neil <neil@example.org>\r\nTo: me@example.com\r\nSubject: Project update\r\n\r\n{body}\r\n");
+            triage(&crate::parse_message(raw.as_bytes()).unwrap(), &TriageContext::new(["me@example.com"]))
+        };
+        for body in [
+            "Team, phase two is done. The report follows on Friday.",
+            "Hi all,\n\nThe office is closed on Monday.",
+            "Dear Colleagues, we are pleased to share the findings.",
+        ] {
+            let a = t(body);
+            assert_eq!(a.category, Category::Fyi, "{body}: {:?}", a.reasons);
+            assert!(a.reasons[0].starts_with("addressed to a group"), "{:?}", a.reasons);
+        }
+        assert!(t("Team, can everyone send me their hours by Friday?").needs_reply);
+        assert!(t("Hi Dana, the report is attached.").needs_reply);
+        assert!(t("All the best for the launch, and thanks for the help.").needs_reply);
     }
 
     /// A newsletter's opening lines say how to leave it or read it elsewhere.
