@@ -228,7 +228,10 @@ pub fn classify(msg: &Message) -> Intent {
     if pleas > 0 && !spans.iter().any(is_please) {
         request -= 1;
     }
-    let question = text.contains('?');
+    // A reply's subject repeats the question it answers ("Re: Lunch?"), and a
+    // quoted header line ("Subject: …?") is someone else's: neither asks you.
+    let question = (!crate::quote::is_header_line(&msg.subject) && msg.subject.contains('?'))
+        || body.lines().any(|l| l.contains('?') && !l.trim_start().starts_with('>') && !crate::quote::is_header_line(l));
 
     if complaint >= 2 || (complaint >= 1 && !question && price == 0 && scheduling == 0) {
         Intent::Complaint
@@ -282,6 +285,14 @@ mod lexicon_tests {
         assert_eq!(intent_of("Website", "Could we meet\nnext week to go over it?"), Intent::Scheduling);
         assert_eq!(intent_of("Legislative update", "The committee meeting is next week; the vote follows on Friday."), Intent::Information);
         assert_eq!(intent_of("Legislative update", "The committee meeting is next week.\n\nPlease send comments on the draft letter."), Intent::Request);
+    }
+
+    #[test]
+    fn a_question_in_a_reply_subject_or_a_quoted_header_is_not_asked() {
+        assert_eq!(intent_of("Re: Skilling Get Davis Straightened Out?", "I'm still waiting for Davis' office to call."), Intent::Information);
+        assert_eq!(intent_of("Update", "Thanks for the summary.\n\nSubject: Skilling Get Davis Straightened Out?"), Intent::ThankYou);
+        assert_eq!(intent_of("Lunch on Friday?", "Hi Sam, the usual place."), Intent::Question);
+        assert_eq!(intent_of("Re: Lunch", "Does 12:30 suit you?"), Intent::Question);
     }
 
     #[test]

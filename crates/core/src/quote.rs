@@ -98,6 +98,13 @@ fn is_attribution<'a>(line: &str, next: impl FnOnce() -> Option<&'a str>) -> boo
     ends_with_ci(line, " wrote:") && line.contains('@')
 }
 
+/// A subject line of forwarded or quoted mail ("Subject: Lunch?", "Re: Lunch?"):
+/// a question someone asked someone else, not one to answer.
+pub fn is_header_line(line: &str) -> bool {
+    let line = line.trim_start();
+    ["subject:", "re:", "fw:", "fwd:"].iter().any(|h| line.len() >= h.len() && line.as_bytes()[..h.len()].eq_ignore_ascii_case(h.as_bytes()))
+}
+
 fn is_original_rule(line: &str) -> bool {
     // Every form below starts with a rule of dashes or underscores.
     if !(line.starts_with("---") || line.starts_with("___")) {

@@ -22,19 +22,12 @@ fn questions(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (start, end) in autoemail_core::ask::sentences(text) {
         let s = text[start..end].trim();
-        if s.ends_with('?') && s.len() > 8 && !s.starts_with('>') && !is_header_line(s) {
+        if s.ends_with('?') && s.len() > 8 && !s.starts_with('>') && !autoemail_core::quote::is_header_line(s) {
             out.push(without_salutation(&s.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
     }
     out.truncate(3);
     out
-}
-
-/// A subject line of forwarded or quoted mail ("Subject: Lunch?"): a
-/// question someone asked someone else, not one to answer.
-fn is_header_line(line: &str) -> bool {
-    let lower = line.to_ascii_lowercase();
-    ["subject:", "re:", "fw:", "fwd:"].iter().any(|h| lower.starts_with(h))
 }
 
 /// A question without the greeting it opens with ("Hey Sam, lunch on
