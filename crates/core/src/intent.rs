@@ -231,7 +231,10 @@ pub fn classify(msg: &Message) -> Intent {
     // A reply's subject repeats the question it answers ("Re: Lunch?"), and a
     // quoted header line ("Subject: …?") is someone else's: neither asks you.
     let question = (!crate::quote::is_header_line(&msg.subject) && msg.subject.contains('?'))
-        || body.lines().any(|l| l.contains('?') && !l.trim_start().starts_with('>') && !crate::quote::is_header_line(l));
+        || memchr::memchr_iter(b'?', body.as_bytes()).any(|at| {
+            let line = &body[body[..at].rfind('\n').map_or(0, |i| i + 1)..at];
+            !line.trim_start().starts_with('>') && !crate::quote::is_header_line(line)
+        });
 
     if complaint >= 2 || (complaint >= 1 && !question && price == 0 && scheduling == 0) {
         Intent::Complaint
