@@ -152,8 +152,10 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
         }
     }
 
+    // "Hi all, please send me your hours" asks each of them: only news to a group needs no reply.
     if found.is_empty()
         && let Some(group) = greets_a_group(&msg.fresh_text)
+        && matches!(crate::intent::classify(msg), crate::intent::Intent::Information | crate::intent::Intent::ThankYou)
     {
         found.push((Category::Fyi, format!("addressed to a group ({group:?}) and asks nothing: an announcement")));
     }
@@ -682,6 +684,8 @@ mod bulk_tests {
             assert!(a.reasons[0].starts_with("addressed to a group"), "{:?}", a.reasons);
         }
         assert!(t("Team, can everyone send me their hours by Friday?").needs_reply);
+        assert!(t("Hi all, please send me your availability for next week.").needs_reply);
+        assert!(t("Team, I need your timesheets by Friday.").needs_reply);
         assert!(t("Hi Dana, the report is attached.").needs_reply);
         assert!(t("All the best for the launch, and thanks for the help.").needs_reply);
     }
