@@ -124,8 +124,10 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
     }
     if let Some(reason) = no_reply_reason(&from.email) {
         found.push((Category::NoReplySender, reason));
-    } else if let Some(reply_to) = msg.reply_to.iter().find(|r| no_reply_reason(&r.email).is_some()) {
-        // A reply would go to the Reply-To address, which takes none.
+    } else if let Some(reply_to) = msg.reply_to.first()
+        && msg.reply_to.iter().all(|r| no_reply_reason(&r.email).is_some())
+    {
+        // A reply would go to the Reply-To addresses, which take none.
         found.push((Category::NoReplySender, format!("replies go to {}, which does not take them", reply_to.email)));
     }
     if let Some(reason) = notification_reason(msg) {
@@ -240,8 +242,9 @@ fn list_reason(msg: &Message) -> Option<String> {
 }
 
 /// The greeting of a message to a group ("Team,", "Hi all", "Dear
-/// colleagues") when the message asks nothing (no question mark): an
-/// announcement, not mail that waits for your answer.
+/// colleagues") with no question mark in it. If it makes no request either
+/// (the caller asks intent), it is an announcement, not mail that waits for
+/// your answer.
 fn greets_a_group(fresh: &str) -> Option<String> {
     let text = fresh.trim_start();
     if text.contains('?') {
@@ -269,7 +272,6 @@ fn greets_a_group(fresh: &str) -> Option<String> {
             | ["y'all"]
             | ["all", "team", "members"]
             | ["valued", "team", "members"]
-            | ["dear", "colleagues"]
     );
     group.then(|| greeting.to_string())
 }
@@ -649,6 +651,9 @@ mod bulk_tests {
         assert_eq!(owner.category, Category::MailingList, "{:?}", owner.reasons);
         let person = triaged("Reply-To: Michael <michael@worldwidewords.example>\r\n", body);
         assert!(person.needs_reply, "{:?}", person.reasons);
+        // One Reply-To that takes replies is enough: the reply goes there too.
+        let both = triaged("Reply-To: noreply@worldwidewords.example, Michael <michael@worldwidewords.example>\r\n", body);
+        assert!(both.needs_reply, "{:?}", both.reasons);
     }
 
     /// A host named for sending to many is not a person's, whatever the local part.
