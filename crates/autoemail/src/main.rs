@@ -659,7 +659,7 @@ fn print_queue(queue: &[QueueEntry]) {
         let who = item.from_name.clone().or(item.from_email.clone()).unwrap_or_else(|| "(unknown)".into());
         let level = if item.state == autoemail_core::review::DraftState::Failed { "FAILED".to_string() } else { item.level.as_str().to_uppercase() };
         println!("\n#{:<4} [{level}] {who}: {}", item.draft_id, item.subject);
-        for reason in item.reasons.iter().take(4) {
+        for reason in autoemail_core::policy::listed_reasons(item.level, &item.reasons).iter().take(4) {
             println!("       - {reason}");
         }
     }

@@ -402,6 +402,26 @@ pub fn check_rules(policy: &Policy, facts: &Facts<'_>, risk: Option<RiskLevel>) 
 }
 
 /// Route a drafted reply. The order of precedence: triage (no reply needed),
+/// Why a high-risk draft waits: the floor no policy lowers.
+pub const HIGH_RISK_FLOOR: &str = "high risk: always reviewed by a person";
+/// Why a draft waits under the default policy.
+pub const EVERY_REPLY_WAITS: &str = "policy: every reply waits for your approval";
+
+/// The reasons a list shows beside a draft's level: those that tell it from
+/// the others. "High risk: always reviewed" beside a HIGH badge, or "every
+/// reply waits" beside a REVIEW one, says what the badge says; beside a
+/// ROUTINE draft the second says why it waits, and stays.
+pub fn listed_reasons(level: RiskLevel, reasons: &[String]) -> Vec<String> {
+    reasons
+        .iter()
+        .filter(|r| {
+            let badge_says = (level == RiskLevel::High && r.as_str() == HIGH_RISK_FLOOR) || (level != RiskLevel::Routine && r.as_str() == EVERY_REPLY_WAITS);
+            !badge_says
+        })
+        .cloned()
+        .collect()
+}
+
 /// `no_draft` rules, the high-risk floor, the first matching rule, earned
 /// autonomy, then the policy's default.
 pub fn route(triage: &Triage, assessment: &Assessment, policy: &Policy, facts: &Facts<'_>) -> Route {
@@ -414,7 +434,7 @@ pub fn route(triage: &Triage, assessment: &Assessment, policy: &Policy, facts: &
     let level = assessment.level;
     let mut reasons = assessment.reasons();
     if level == RiskLevel::High {
-        reasons.insert(0, "high risk: always reviewed by a person".into());
+        reasons.insert(0, HIGH_RISK_FLOOR.into());
         return Route::Review { priority: priority(level), reasons };
     }
     let hold_for = |requested: u64| {
@@ -447,7 +467,7 @@ pub fn route(triage: &Triage, assessment: &Assessment, policy: &Policy, facts: &
             Route::Review { priority: priority(level), reasons }
         }
         DefaultAction::Review => {
-            reasons.insert(0, "policy: every reply waits for your approval".into());
+            reasons.insert(0, EVERY_REPLY_WAITS.into());
             Route::Review { priority: priority(level), reasons }
         }
     }
@@ -456,6 +476,19 @@ pub fn route(triage: &Triage, assessment: &Assessment, policy: &Policy, facts: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list leaves out what the level badge already says, and nothing else.
+    #[test]
+    fn the_list_leaves_out_what_the_badge_says() {
+        let reasons = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let high = reasons(&[HIGH_RISK_FLOOR, "HIGH: legal or regulatory topic", EVERY_REPLY_WAITS]);
+        assert_eq!(listed_reasons(RiskLevel::High, &high), reasons(&["HIGH: legal or regulatory topic"]));
+        let review = reasons(&[EVERY_REPLY_WAITS, "review: to fill in: day and time"]);
+        assert_eq!(listed_reasons(RiskLevel::Review, &review), reasons(&["review: to fill in: day and time"]));
+        // A routine draft waits only because of the policy: that stays.
+        let routine = reasons(&[EVERY_REPLY_WAITS, "note: first message from this sender"]);
+        assert_eq!(listed_reasons(RiskLevel::Routine, &routine), routine);
+    }
     use crate::risk::combine;
 
     fn facts(sender: &str) -> Facts<'_> {

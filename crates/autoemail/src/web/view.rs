@@ -106,8 +106,8 @@ impl QueueRow {
         let from_email = item.from_email.unwrap_or_default();
         let from = item.from_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| from_email.clone());
         let received = item.date.unwrap_or(item.received_at);
-        let more_reasons = item.reasons.len().saturating_sub(3);
-        let mut reasons = item.reasons;
+        let mut reasons = autoemail_core::policy::listed_reasons(item.level, &item.reasons);
+        let more_reasons = reasons.len().saturating_sub(3);
         reasons.truncate(3);
         QueueRow {
             reference: draft_ref(&item.account, item.draft_id),
