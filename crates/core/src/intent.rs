@@ -188,11 +188,7 @@ pub(crate) fn case_matchable(text: &str) -> std::borrow::Cow<'_, str> {
 /// find attached", "please be advised"): it asks nothing.
 fn only_informs(after_please: &str) -> bool {
     let rest = after_please.trim_start();
-    let starts = |w: &str| {
-        rest.len() >= w.len()
-            && rest.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
-            && rest.as_bytes().get(w.len()).is_none_or(|b| !b.is_ascii_alphanumeric())
-    };
+    let starts = |w: &str| crate::quote::starts_with_ci(rest, w) && rest.as_bytes().get(w.len()).is_none_or(|b| !b.is_ascii_alphanumeric());
     // "Please note down…" asks them to write something.
     ["note", "find", "be advised", "be aware", "disregard", "ignore"].iter().any(|w| starts(w)) && !starts("note down")
 }

@@ -77,7 +77,7 @@ fn trim(line: &str) -> &str {
 
 /// Case-insensitive (ASCII) prefix and suffix checks: called for every line,
 /// so they compare in place instead of lower-casing a copy.
-fn starts_with_ci(s: &str, prefix: &str) -> bool {
+pub(crate) fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
@@ -102,7 +102,7 @@ fn is_attribution<'a>(line: &str, next: impl FnOnce() -> Option<&'a str>) -> boo
 /// a question someone asked someone else, not one to answer.
 pub fn is_header_line(line: &str) -> bool {
     let line = line.trim_start();
-    ["subject:", "re:", "fw:", "fwd:"].iter().any(|h| line.len() >= h.len() && line.as_bytes()[..h.len()].eq_ignore_ascii_case(h.as_bytes()))
+    ["subject:", "re:", "fw:", "fwd:"].iter().any(|h| starts_with_ci(line, h))
 }
 
 fn is_original_rule(line: &str) -> bool {
