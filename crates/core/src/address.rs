@@ -104,7 +104,7 @@ impl Mailbox {
 }
 
 /// "jane" and "JANE" as "Jane", "jean-luc" as "Jean-Luc".
-fn capitalised(word: &str) -> String {
+pub fn capitalised(word: &str) -> String {
     let mut capitalise = true;
     word.to_lowercase()
         .chars()

@@ -88,9 +88,9 @@ const PROPOSING: &[&str] =
 /// than only a week. "Something came up on Thursday. Could we move it to
 /// Friday morning instead?" proposes Friday morning.
 fn proposed_time(fresh: &str) -> Option<String> {
-    fresh
-        .split_inclusive(['?', '.', '!'])
-        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+    autoemail_core::ask::sentences(fresh)
+        .into_iter()
+        .map(|(start, end)| fresh[start..end].split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|s| {
             let lower = s.to_lowercase();
             PROPOSING.iter().any(|w| lower.contains(w))
@@ -99,10 +99,7 @@ fn proposed_time(fresh: &str) -> Option<String> {
         .map(|p| {
             p.split(' ')
                 .map(|w| match w.to_lowercase().as_str() {
-                    "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday" => {
-                        let mut c = w.chars();
-                        c.next().map(|f| f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect()).unwrap_or_default()
-                    }
+                    "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday" => autoemail_core::address::capitalised(w),
                     _ => w.to_string(),
                 })
                 .collect::<Vec<String>>()
@@ -355,6 +352,8 @@ mod tests {
             ("Are you available for a call next week? Tuesday or Wednesday afternoon would suit us.", Some("Tuesday or Wednesday afternoon")),
             ("Can we meet on monday at 10:30 or tuesday 3pm?", Some("Monday at 10:30 or Tuesday 3pm")),
             ("Could we talk tomorrow?", Some("tomorrow")),
+            // A time written with a dot is not the end of a sentence.
+            ("Can we meet on Monday at 10.30 instead?", Some("Monday at 10.30")),
             // Only a week, or a day not offered: nothing to quote back.
             ("Are you free for a call next week?", None),
             ("We met on Friday. Could we find a time for a follow-up?", None),
