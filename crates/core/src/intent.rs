@@ -185,12 +185,14 @@ pub(crate) fn case_matchable(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// What follows "please" only points at something ("please note", "please
-/// find attached", "please be advised"): it asks nothing.
+/// find attached", "please be advised", "please join me in welcoming"): it asks nothing.
 fn only_informs(after_please: &str) -> bool {
     let rest = after_please.trim_start();
     let starts = |w: &str| crate::quote::starts_with_ci(rest, w) && rest.as_bytes().get(w.len()).is_none_or(|b| !b.is_ascii_alphanumeric());
     // "Please note down…" asks them to write something.
-    ["note", "find", "be advised", "be aware", "disregard", "ignore"].iter().any(|w| starts(w)) && !starts("note down")
+    let welcomes = ["join me in welcoming", "join us in welcoming", "join me in congratulating", "join us in congratulating", "welcome"];
+    ["note", "find", "see attached", "see the attached", "be advised", "be aware", "disregard", "ignore"].iter().chain(&welcomes).any(|w| starts(w))
+        && !starts("note down")
 }
 
 /// `text[start..end]` stands alone: no alphanumeric character touches either end.
@@ -302,6 +304,11 @@ mod lexicon_tests {
         assert_eq!(intent_of("Layout", "Please note the new layout, and let me know what you think."), Intent::Request);
         assert_eq!(intent_of("Notes", "Please note down what they say for me."), Intent::Request);
         assert_eq!(intent_of("Notes", "Please take notes for me."), Intent::Request);
+        assert_eq!(intent_of("Welcome", "Please join me in welcoming Tom Brown to the team."), Intent::Information);
+        assert_eq!(intent_of("Welcome", "Please welcome Sara to the desk."), Intent::Information);
+        assert_eq!(intent_of("Brochure", "Please see the attached brochure for the details."), Intent::Information);
+        assert_eq!(intent_of("Brochure", "Please see the attached brochure and let me know which class suits you."), Intent::Request);
+        assert_eq!(intent_of("Lunch", "Please join us in the canteen at noon."), Intent::Request);
     }
 
     #[test]

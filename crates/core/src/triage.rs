@@ -156,10 +156,12 @@ pub fn triage(msg: &Message, ctx: &TriageContext) -> Triage {
 
     // "Hi all, please send me your hours" asks each of them: only news to a group needs no reply.
     if found.is_empty()
-        && let Some(group) = greets_a_group(&msg.fresh_text)
+        && let Some(reason) = greets_a_group(&msg.fresh_text)
+            .map(|group| format!("addressed to a group ({group:?}) and asks nothing: an announcement"))
+            .or_else(|| opens_with_an_announcement(&msg.fresh_text).map(|opening| format!("opens {opening:?} and asks nothing: an announcement")))
         && matches!(crate::intent::classify(msg), crate::intent::Intent::Information | crate::intent::Intent::ThankYou)
     {
-        found.push((Category::Fyi, format!("addressed to a group ({group:?}) and asks nothing: an announcement")));
+        found.push((Category::Fyi, reason));
     }
 
     if found.is_empty() {
@@ -274,6 +276,47 @@ fn greets_a_group(fresh: &str) -> Option<String> {
             | ["valued", "team", "members"]
     );
     group.then(|| greeting.to_string())
+}
+
+/// The opening words of an announcement ("We are pleased to announce…",
+/// "Please join me in welcoming…") in the first line of the fresh text, when no
+/// question follows anywhere in it. News said this way is told to many, not
+/// asked of you; if it asks nothing either (the caller asks intent), no reply waits.
+/// News about you ("pleased to inform you that your application…") is not an
+/// announcement: a reply to it is usual, so it still gets a draft.
+fn opens_with_an_announcement(fresh: &str) -> Option<String> {
+    if fresh.contains('?') {
+        return None;
+    }
+    // The greeting line ("Hi Dana,") may come first; the announcement is in the next one.
+    let mut lines = fresh.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next()?;
+    let opening = match first.split_whitespace().count() {
+        1..=3 if first.ends_with([',', ':', '!']) => lines.next()?,
+        _ => first,
+    };
+    let first_sentence = crate::ask::sentences(opening).first().map_or(opening, |&(start, end)| &opening[start..end]).to_lowercase();
+    if ["you", "your"].iter().any(|w| crate::intent::contains_word(&first_sentence, w)) {
+        return None;
+    }
+    let words: Vec<String> =
+        opening.split_whitespace().take(7).map(|w| w.replace('’', "'").trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').to_lowercase()).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let rest = match words.as_slice() {
+        ["i", "am", rest @ ..] | ["we", "are", rest @ ..] | ["i'm" | "we're" | "it's", rest @ ..] => rest,
+        ["it", "is", rest @ ..] => rest,
+        ["please", "join", "me" | "us", "in", "welcoming" | "congratulating", ..] => return Some(words[..4].join(" ")),
+        ["please", "welcome", ..] => return Some(words[..2].join(" ")),
+        ["this", "is", "to", "announce", ..] => return Some(words[..4].join(" ")),
+        _ => return None,
+    };
+    let announces = match rest {
+        ["pleased" | "happy" | "delighted" | "excited" | "proud" | "thrilled" | "sad" | "sorry", "to", "announce" | "share" | "report", ..] => 3,
+        ["very" | "so", "pleased" | "happy" | "delighted" | "excited" | "proud" | "thrilled", "to", "announce" | "share" | "report", ..] => 4,
+        ["with", "great" | "deep", "pleasure" | "sadness" | "regret", ..] => 3,
+        _ => return None,
+    };
+    Some(words[..words.len() - rest.len() + announces].join(" "))
 }
 
 /// Visible recipients from which a message is a broadcast: a reply is not
@@ -693,6 +736,38 @@ mod bulk_tests {
         assert!(t("Team, I need your timesheets by Friday.").needs_reply);
         assert!(t("Hi Dana, the report is attached.").needs_reply);
         assert!(t("All the best for the launch, and thanks for the help.").needs_reply);
+    }
+
+    /// News opened as an announcement is told to many; a question or a request after it still waits.
+    #[test]
+    fn an_announcement_that_asks_nothing_needs_no_reply() {
+        let t = |body: &str| {
+            let raw = format!("From: Neil <neil@example.org>\r\nTo: me@example.com\r\nSubject: News\r\n\r\n{body}\r\n");
+            triage(&crate::parse_message(raw.as_bytes()).unwrap(), &TriageContext::new(["me@example.com"]))
+        };
+        for (body, opening) in [
+            ("I'm pleased to announce that Sara Lee joins the trading desk on Monday.", "i'm pleased to announce"),
+            ("We are very happy to share our third-quarter results.", "we are very happy to share"),
+            ("Hi Dana,\n\nWe're excited to announce the new office in Houston.", "we're excited to announce"),
+            ("Please join me in welcoming Tom Brown to the team.", "please join me in"),
+            ("It is with great sadness that we report the passing of a colleague.", "it is with great sadness"),
+            ("This is to announce that the building will be closed on Friday.", "this is to announce"),
+            ("Dear Jordan,\n\nI'm excited to announce our new wellness programme.\n\nPlease see the attached brochure.", "i'm excited to announce"),
+        ] {
+            let a = t(body);
+            assert_eq!(a.category, Category::Fyi, "{body}: {:?}", a.reasons);
+            assert_eq!(a.reasons[0], format!("opens {opening:?} and asks nothing: an announcement"), "{body}");
+        }
+        // An announcement that asks, or mail that only mentions an announcement, still waits.
+        assert!(t("We are pleased to announce the new rates. Could you confirm your order by Friday?").needs_reply);
+        assert!(t("I'm pleased to announce the launch. Please send me your slides by Friday.").needs_reply);
+        assert!(t("I am glad you liked the announcement.").needs_reply);
+        assert!(t("We are pleased with the results you sent.").needs_reply);
+        assert!(t("Hi Dana,\n\nI heard they plan to announce the merger.").needs_reply);
+        // News about you is answered as a rule.
+        assert!(t("Dear Prof. Smith,\n\nI am pleased to announce that your application has been accepted.").needs_reply);
+        assert!(t("I am pleased to inform you that the committee approved the grant.").needs_reply);
+        assert!(t("This is to inform you that your account will be closed.").needs_reply);
     }
 
     /// A newsletter's opening lines say how to leave it or read it elsewhere.
