@@ -249,6 +249,15 @@ keywords!(
     folded,
     r"\b(?:deadline|due (?:date|by|on)|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:day|week|month)|eod|eow|cob|the end of)|no later than|within (?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of) (?:business |working )?(?:hours?|days?|weeks?|months?)|by (?:next|this) (?:week|weekend|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|evening)|by (?:noon|midday|midnight|\d{1,2}(?::\d\d)?\s?(?:am|pm))|(?:on|by|before|until|till) the \d{1,2}(?:st|nd|rd|th)|(?:on|by|before|until|till) (?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2})|(?:on|by|before|until) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}|(?:on|by|before|until) \d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|asap|urgent(?:ly)?)\b"
 );
+// A day, a time of day or a calendar date named in a reply ("We ship on
+// Monday", "I can meet tomorrow at 3pm", "See you on 12 March"): the reply
+// holds the person to that day as much as a deadline does. Drafts only; in an
+// incoming message a named day is context, and DEADLINE covers its deadlines.
+keywords!(
+    NAMED_DAY,
+    folded,
+    r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight|(?:this|next|coming) (?:week|weekend|month|morning|afternoon|evening)|later this (?:week|month)|end of (?:the )?(?:day|week|month)|\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm|[ap]\.m)|(?:at|from|until|till|before|after|around) \d{1,2}[:.]\d\d|at (?:noon|midday|midnight)|(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.? \d{1,2}(?:st|nd|rd|th)?|\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)|(?:on|from|after|for) (?:\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?|\d{4}-\d{2}-\d{2}))\b"
+);
 keywords!(
     LEGAL,
     r"(?i)\b(?:(?:agree|agreed|accept|accepted|accepting) (?:to |with )?(?:the |your |these |those |this |that |our |all |its )?(?:revised |new |updated |proposed |final |above |amended )?(?:terms|conditions|offer|proposal|quote|quotation|price|pricing|deal|contract|agreement|amendments?|rate|fee|settlement)|contract|agreement|terms and conditions|terms of service|liabilit(?:y|ies)|liable|warrant(?:y|ies)|indemnif\w*|nda|non-disclosure|lawsuit|litigation|attorney|lawyer|legal action|counsel|subpoena|settlement|breach|compliance|regulator\w*|gdpr|copyright|intellectual property|arbitration|court)\b"
@@ -326,6 +335,7 @@ const DRAFT_PATTERNS: &[Pattern] = &[
     Pattern { kind: SignalKind::Money, severity: Severity::High, regex: &MONEY, what: "the reply states a price, amount or payment term" },
     Pattern { kind: SignalKind::Legal, severity: Severity::High, regex: &LEGAL, what: "the reply uses legal or contractual wording" },
     Pattern { kind: SignalKind::Deadline, severity: Severity::Medium, regex: &DEADLINE, what: "the reply names a date or deadline" },
+    Pattern { kind: SignalKind::Deadline, severity: Severity::Medium, regex: &NAMED_DAY, what: "the reply names a day or time" },
     Pattern { kind: SignalKind::Credentials, severity: Severity::High, regex: &CREDENTIALS, what: "the reply mentions credentials, bank or personal data" },
 ];
 
@@ -595,7 +605,8 @@ fn assess_agreement(msg: &Message, signals: &[RiskSignal], draft: &Draft) -> Vec
     let Some(yes) = says_yes(&body) else { return Vec::new() };
     let mut out = Vec::new();
     for p in DRAFT_PATTERNS.iter().filter(|p| matches!(p.kind, SignalKind::Money | SignalKind::Deadline)) {
-        if signals.iter().any(|s| s.kind == p.kind && s.source == Source::Draft) {
+        // (Two patterns name dates; one such signal is enough.)
+        if signals.iter().chain(&out).any(|s| s.kind == p.kind && s.source == Source::Draft) {
             continue;
         }
         let Some(named) = signals.iter().find(|s| s.kind == p.kind && s.source == Source::Message) else { continue };
@@ -697,8 +708,8 @@ pub fn combine(signals: Vec<RiskSignal>) -> Assessment {
 mod tests {
     use super::*;
 
-    const FOLDED: [(&str, &LazyLock<Keywords>); 4] =
-        [("DEADLINE", &DEADLINE), ("COMPLAINT", &COMPLAINT), ("CREDENTIALS", &CREDENTIALS), ("CONFIDENTIAL", &CONFIDENTIAL)];
+    const FOLDED: [(&str, &LazyLock<Keywords>); 5] =
+        [("DEADLINE", &DEADLINE), ("NAMED_DAY", &NAMED_DAY), ("COMPLAINT", &COMPLAINT), ("CREDENTIALS", &CREDENTIALS), ("CONFIDENTIAL", &CONFIDENTIAL)];
 
     /// Words from the folded patterns and their neighbours, in any case.
     const TOKENS: &[&str] = &[
@@ -726,6 +737,14 @@ mod tests {
         "by 12/03/2026",
         "before 2026-12-03",
         "till 3.12.",
+        "monday",
+        "tomorrow",
+        "next week",
+        "3 p.m.",
+        "at 10:30",
+        "march 12th",
+        "2nd of may",
+        "on 3/12",
         "password",
         "bank account",
         "iban",

@@ -187,6 +187,16 @@ proptest! {
             "Ready on 3.12.2026.",
             "Ready before 2026-12-03.",
             "Ready by 12/3.",
+            "We ship on Monday.",
+            "I can meet tomorrow at 3pm.",
+            "Friday at 3 p.m. suits me.",
+            "The parts go out this week.",
+            "See you next Tuesday.",
+            "The call is at 10:30.",
+            "It arrives on 12 March.",
+            "It arrives on March 12th.",
+            "Delivery on 3/12.",
+            "We open at noon.",
         ]).prop_flat_map(|s| draft_around(s.to_string())),
     ) {
         let signals = signals_of(&body);
