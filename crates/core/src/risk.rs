@@ -241,7 +241,7 @@ const CURRENCY_WORDS: &str = "dollars?|euros?|pounds?|bucks|quid|grand|yen|yuan|
 // names a price or a payment. European amounts put the symbol after ("1.250,00 €").
 static MONEY: LazyLock<Keywords> = LazyLock::new(|| {
     Keywords::insensitive(&format!(
-        r"(?i)(?:{CURRENCY_SYMBOLS}\s?\d[\d,.]*|\b\d[\d,.']*\s?{CURRENCY_SYMBOLS}|\b(?:{CURRENCY_CODES})\s?\d[\d,.]*|\b\d[\d,.']*\s?(?:k|m|bn|thousand|million|billion)?\s?(?:{CURRENCY_CODES}|{CURRENCY_WORDS})\b|\b\d+(?:[.,]\d+)?\s?(?:%|percent|per cent)\s?(?:off|discount|reduction|rebate|surcharge)\b|\b(?:prices?|pricing|quote|quotation|discounts?|invoices?|payment terms?|refunds?|deposits?|fees?|surcharges?|reimburse\w*|rate card|per hour|hourly rate|free of charge|no charge|at no (?:extra |additional )?(?:cost|charge))\b)"
+        r"(?i)(?:{CURRENCY_SYMBOLS}\s?\d[\d,.]*|\b\d[\d,.']*\s?{CURRENCY_SYMBOLS}|\b(?:{CURRENCY_CODES})\s?\d[\d,.]*|\b\d[\d,.']*\s?(?:k|m|bn|thousand|million|billion)?\s?(?:{CURRENCY_CODES}|{CURRENCY_WORDS})\b|\b\d+(?:[.,]\d+)?\s?(?:%|percent|per cent)\s?(?:off|discount|reduction|rebate|surcharge)\b|\b(?:prices?|pricing|quote|quotation|discounts?|invoices?|payment terms?|refund(?:s|ed|ing)?|deposits?|balance (?:due|owed|outstanding)|outstanding balance|transfer (?:the )?(?:balance|money|funds|amount|payment)|half (?:the )?(?:usual |normal |regular |list )?(?:price|amount|cost|rate)|on the house|fees?|surcharges?|reimburse\w*|rate card|per hour|hourly rate|free of charge|no charge|at no (?:extra |additional )?(?:cost|charge))\b)"
     ))
 });
 keywords!(
@@ -292,12 +292,12 @@ keywords!(
 // request/commitment model alone: a reply that says "I will…" waits for a person.
 re!(
     PROMISE,
-    r"(?i)\b(?:(?:i|we)(?:['’]ll| will| shall| am going to|['’]m going to| are going to|['’]re going to| promise| guarantee| commit to| undertake)|you(?:['’]ll| will) (?:receive|get|have|see|hear)|(?:it|this|that|they|these|those|everything) (?:will|['’]ll) be (?:delivered|shipped|sent|ready|done|fixed|paid|refunded|replaced|repaired|completed|finished|there)|consider it done|count (?:me|us) in)\b"
+    r"(?i)\b(?:(?:i|we)(?:['’]ll| will| shall| am going to|['’]m going to| are going to|['’]re going to| promise| guarantee| commit to| undertake)|you(?:['’]ll| will) (?:receive|get|have|see|hear)|(?:it|this|that|they|these|those|everything) (?:will|['’]ll) be (?:delivered|shipped|sent|ready|done|fixed|paid|refunded|replaced|repaired|completed|finished|there)|consider it done|count (?:me|us) in|count on (?:me|us)|you have (?:my|our) word|leave it with (?:me|us)|(?:i|we)(?:['’]d| would) be (?:glad|happy|delighted|pleased) to|(?:i|we) can offer|(?:i|we)(?:['’]d| would) like to offer|(?:i|we)(?:['’]ve| have) (?:just |already )?(?:cancell?ed|approved|refunded|credited|waived|deleted|closed|upgraded|downgraded|extended|changed|transferred|paid|signed|booked|reserved|ordered))\b"
 );
 // Words that say yes to what the other side asked.
 re!(
     AGREEMENT,
-    r"(?i)\b(?:yes|yep|yeah|sure|ok|okay|agreed|deal|absolutely|of course|certainly|no problem|sounds (?:good|great|fine)|(?:that|this|it) works|works for (?:me|us)|fine (?:by|with) (?:me|us)|(?:we|i) can do (?:that|it|this)|will do|confirmed|(?:i|we) confirm)\b"
+    r"(?i)\b(?:yes|yep|yeah|sure|ok|okay|agreed|deal|absolutely|of course|certainly|no problem|sounds (?:good|great|fine)|(?:that|this|it) works|works for (?:me|us)|fine (?:by|with) (?:me|us)|(?:we|i) can do (?:that|it|this)|will do|confirmed|(?:i|we) confirm|(?:i|we) accept|let['’]s do (?:it|that|this)|go ahead)\b"
 );
 // A closing that offers more help asks nothing of them ("Let me know if you
 // have any other questions."): not worth a note on every reply that ends so.

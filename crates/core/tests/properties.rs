@@ -158,6 +158,14 @@ proptest! {
             "Count me in.",
             "It will be shipped soon.",
             "I am going to fix it.",
+            "Count on me.",
+            "You have my word.",
+            "Leave it with me.",
+            "I'd be happy to send a sample.",
+            "We can offer you a replacement.",
+            "I've cancelled your subscription.",
+            "We have refunded the order.",
+            "I have approved the request.",
         ]).prop_flat_map(|s| (Just(s), draft_around(s.to_string()))),
     ) {
         let (promise, body) = body;
@@ -219,8 +227,18 @@ fn reply_to(incoming: &str, reply: &str) -> Vec<RiskSignal> {
     assess_reply(&msg, &assess_message(&msg, &AssessContext { known_sender: true, thread_len: 1 }), &draft, &msg.text)
 }
 
-const YES: &[&str] =
-    &["Yes, we can do that.", "Sure, that works.", "Sounds good, thanks!", "OK, will do.", "Agreed.", "No problem at all.", "That works for us."];
+const YES: &[&str] = &[
+    "Yes, we can do that.",
+    "Sure, that works.",
+    "Sounds good, thanks!",
+    "OK, will do.",
+    "Agreed.",
+    "No problem at all.",
+    "That works for us.",
+    "We accept.",
+    "Let's do it.",
+    "Go ahead.",
+];
 
 proptest! {
     /// Saying yes to a price or a date commits to it as much as repeating it.
@@ -322,6 +340,10 @@ fn discounts_and_free_offers_are_money() {
         "There is no charge for the repair.",
         "We can fix it at no extra cost.",
         "We will reimburse you.",
+        "Your order has been refunded.",
+        "You can have it for half the usual price.",
+        "It's on the house.",
+        "Please transfer the balance to the usual account.",
     ] {
         let signals = signals_of(body);
         assert!(signals.iter().any(|s| s.kind == SignalKind::Money && s.severity == Severity::High), "{body}: {signals:?}");
