@@ -190,8 +190,23 @@ fn only_informs(after_please: &str) -> bool {
     let rest = after_please.trim_start();
     let starts = |w: &str| crate::quote::starts_with_ci(rest, w) && rest.as_bytes().get(w.len()).is_none_or(|b| !b.is_ascii_alphanumeric());
     // "Please note down…" asks them to write something.
-    let welcomes = ["join me in welcoming", "join us in welcoming", "join me in congratulating", "join us in congratulating", "welcome"];
-    ["note", "find", "see attached", "see the attached", "be advised", "be aware", "disregard", "ignore"].iter().chain(&welcomes).any(|w| starts(w))
+    [
+        "note",
+        "find",
+        "see attached",
+        "see the attached",
+        "be advised",
+        "be aware",
+        "disregard",
+        "ignore",
+        "join me in welcoming",
+        "join us in welcoming",
+        "join me in congratulating",
+        "join us in congratulating",
+        "welcome",
+    ]
+    .iter()
+    .any(|w| starts(w))
         && !starts("note down")
 }
 

@@ -295,28 +295,31 @@ fn opens_with_an_announcement(fresh: &str) -> Option<String> {
         1..=3 if first.ends_with([',', ':', '!']) => lines.next()?,
         _ => first,
     };
+    let words: Vec<String> =
+        opening.split_whitespace().take(7).map(|w| w.replace('’', "'").trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').to_lowercase()).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    // How many of the words make the opening.
+    let said = match words.as_slice() {
+        ["please", "join", "me" | "us", "in", "welcoming" | "congratulating", ..] => 4,
+        ["please", "welcome", ..] => 2,
+        ["this", "is", "to", "announce", ..] => 4,
+        ["i", "am", rest @ ..] | ["we", "are", rest @ ..] | ["it", "is", rest @ ..] | ["i'm" | "we're" | "it's", rest @ ..] => {
+            let announces = match rest {
+                ["pleased" | "happy" | "delighted" | "excited" | "proud" | "thrilled" | "sad" | "sorry", "to", "announce" | "share" | "report", ..] => 3,
+                ["very" | "so", "pleased" | "happy" | "delighted" | "excited" | "proud" | "thrilled", "to", "announce" | "share" | "report", ..] => 4,
+                ["with", "great" | "deep", "pleasure" | "sadness" | "regret", ..] => 3,
+                _ => return None,
+            };
+            words.len() - rest.len() + announces
+        }
+        _ => return None,
+    };
+    // Only for an announcement's opening: most mail has none, and this reads the whole sentence.
     let first_sentence = crate::ask::sentences(opening).first().map_or(opening, |&(start, end)| &opening[start..end]).to_lowercase();
     if ["you", "your"].iter().any(|w| crate::intent::contains_word(&first_sentence, w)) {
         return None;
     }
-    let words: Vec<String> =
-        opening.split_whitespace().take(7).map(|w| w.replace('’', "'").trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').to_lowercase()).collect();
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let rest = match words.as_slice() {
-        ["i", "am", rest @ ..] | ["we", "are", rest @ ..] | ["i'm" | "we're" | "it's", rest @ ..] => rest,
-        ["it", "is", rest @ ..] => rest,
-        ["please", "join", "me" | "us", "in", "welcoming" | "congratulating", ..] => return Some(words[..4].join(" ")),
-        ["please", "welcome", ..] => return Some(words[..2].join(" ")),
-        ["this", "is", "to", "announce", ..] => return Some(words[..4].join(" ")),
-        _ => return None,
-    };
-    let announces = match rest {
-        ["pleased" | "happy" | "delighted" | "excited" | "proud" | "thrilled" | "sad" | "sorry", "to", "announce" | "share" | "report", ..] => 3,
-        ["very" | "so", "pleased" | "happy" | "delighted" | "excited" | "proud" | "thrilled", "to", "announce" | "share" | "report", ..] => 4,
-        ["with", "great" | "deep", "pleasure" | "sadness" | "regret", ..] => 3,
-        _ => return None,
-    };
-    Some(words[..words.len() - rest.len() + announces].join(" "))
+    Some(words[..said].join(" "))
 }
 
 /// Visible recipients from which a message is a broadcast: a reply is not
@@ -768,6 +771,7 @@ mod bulk_tests {
         assert!(t("Dear Prof. Smith,\n\nI am pleased to announce that your application has been accepted.").needs_reply);
         assert!(t("I am pleased to inform you that the committee approved the grant.").needs_reply);
         assert!(t("This is to inform you that your account will be closed.").needs_reply);
+        assert!(t("This is to announce that your contract ends in May.").needs_reply);
     }
 
     /// A newsletter's opening lines say how to leave it or read it elsewhere.
