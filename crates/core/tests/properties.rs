@@ -268,6 +268,15 @@ proptest! {
     }
 }
 
+/// Two patterns find dates in a reply; a yes to a dated message still gives one signal, not one for each.
+#[test]
+fn a_yes_to_a_date_is_one_signal() {
+    let signals = reply_to("Can we move the deadline to 12/03?", "Sure, that works.");
+    let yes: Vec<_> = signals.iter().filter(|s| s.kind == SignalKind::Deadline && s.source == Source::Draft).collect();
+    assert_eq!(yes.len(), 1, "{signals:?}");
+    assert!(yes[0].explanation.starts_with("the reply says \"Sure\" to a message that names a date"), "{yes:?}");
+}
+
 /// Words that agree only when they say yes: denied, conditional, asked or
 /// "make sure", they do not make the message's price or date the reply's own.
 #[test]
