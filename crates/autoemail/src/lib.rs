@@ -5,6 +5,7 @@
 //! reject, undo), the outbox (send exactly what was approved, file it in Sent,
 //! flag the original), and IMAP sync. The CLI in `main.rs` is a thin shell.
 
+pub mod account_folder;
 pub mod autonomy;
 pub mod config;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod html_view;
 pub mod outbox;
 pub mod pipeline;
 pub mod review;
+pub mod roster;
 pub mod sync;
 pub mod web;
 pub mod worker;

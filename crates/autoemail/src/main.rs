@@ -31,6 +31,23 @@ struct Cli {
     command: Command,
 }
 
+/// How a worker paces its work.
+#[derive(clap::Args)]
+struct WorkerFlags {
+    /// Seconds between syncs of one account
+    #[arg(long, default_value_t = 5)]
+    sync_interval: u64,
+    /// Seconds a claim holds after its worker stops answering
+    #[arg(long, default_value_t = 60)]
+    lease: u64,
+    /// Accounts synced at once by this worker (each sync waits on the IMAP server)
+    #[arg(long, default_value_t = 4)]
+    syncers: usize,
+    /// Seconds between looks at the account folder for added, changed or removed configs
+    #[arg(long, default_value_t = 10)]
+    reload_interval: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Try AutoEmail on a sample inbox: local store, offline drafter, replies to a local Maildir
@@ -70,18 +87,14 @@ enum Command {
     },
     /// Work on many accounts sharing one PostgreSQL store, beside other workers: sync, draft and send, each job claimed by one worker
     Worker {
-        /// A folder of account configs (*.toml), all with the same [store] url
+        /// A folder of account configs (*.toml), all with the same [store] url; read again while the worker runs, so accounts join and leave without a restart
         #[arg(long, value_name = "DIR")]
         accounts: PathBuf,
         /// This worker's name in claims and leases [default: host:pid:start]
         #[arg(long)]
         id: Option<String>,
-        /// Seconds between syncs of one account
-        #[arg(long, default_value_t = 5)]
-        sync_interval: u64,
-        /// Seconds a claim holds after its worker stops answering
-        #[arg(long, default_value_t = 60)]
-        lease: u64,
+        #[command(flatten)]
+        flags: WorkerFlags,
         /// Also serve the review UI for all these accounts (the first config's [web] settings)
         #[arg(long)]
         web: bool,
@@ -253,7 +266,7 @@ async fn real_main() -> anyhow::Result<()> {
             return demo_cmd(&dir, fresh, serve, &actor).await;
         }
         Command::Password => return password_cmd(),
-        Command::Worker { accounts, id, sync_interval, lease, web } => return worker_cmd(&accounts, id, sync_interval, lease, web, &actor).await,
+        Command::Worker { accounts, id, flags, web } => return worker_cmd(&accounts, id, flags, web, &actor).await,
         Command::Init { force } => return init_cmd(&config_path, force),
         Command::Eval { dir, json } => return eval_cmd(&dir, json),
         Command::Doctor => return doctor_cmd(&config_path).await,
@@ -386,52 +399,31 @@ async fn real_main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn worker_cmd(dir: &Path, id: Option<String>, sync_interval: u64, lease: u64, web: bool, actor: &str) -> anyhow::Result<()> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the account folder {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        bail!("{} holds no account configs (*.toml)", dir.display());
+async fn worker_cmd(dir: &Path, id: Option<String>, options: WorkerFlags, web: bool, actor: &str) -> anyhow::Result<()> {
+    let (folder, changes) = autoemail::account_folder::AccountFolder::open(dir).await?;
+    for problem in &changes.problems {
+        eprintln!("warning: skipped {problem}");
     }
-    let mut configs = Vec::new();
-    for p in &paths {
-        configs.push(Config::load(p).with_context(|| format!("account config {}", p.display()))?);
-    }
-    let url =
-        configs[0].store.postgres_url()?.with_context(|| format!("{}: workers share a PostgreSQL store: set [store] url or url_env", paths[0].display()))?;
-    for (c, p) in configs.iter().zip(&paths) {
-        if c.store.postgres_url()?.as_deref() != Some(url.as_str()) {
-            bail!("{}: every account of a worker must use the same [store] url", p.display());
-        }
-    }
-    let store: std::sync::Arc<dyn autoemail_store::Store> = std::sync::Arc::new(autoemail_store::PgStore::connect(&url).await?);
-    let mut names = std::collections::HashSet::new();
-    let mut apps = Vec::new();
-    for (c, p) in configs.into_iter().zip(&paths) {
-        if !names.insert(c.account.name.clone()) {
-            bail!("{}: account name {:?} is used twice; give each [account] its own name", p.display(), c.account.name);
-        }
-        apps.push(App::with_store(c, store.clone())?);
-    }
+    let url = folder.store_url().to_string();
+    let roster = autoemail::roster::Roster::from_shared(folder.apps());
     let mut options = autoemail::worker::WorkerOptions {
-        sync_interval: std::time::Duration::from_secs(sync_interval.max(1)),
-        lease: std::time::Duration::from_secs(lease.max(5)),
+        sync_interval: std::time::Duration::from_secs(options.sync_interval.max(1)),
+        lease: std::time::Duration::from_secs(options.lease.max(5)),
+        syncers: options.syncers.max(1),
+        reload_interval: std::time::Duration::from_secs(options.reload_interval.max(1)),
         ..Default::default()
     };
     if let Some(id) = id {
         options.id = id;
     }
     let _ui = if web {
-        let server = autoemail::web::serve(apps.clone(), actor).await?;
-        println!("Review UI for {} account(s): {}", apps.len(), server.url());
+        let server = autoemail::web::serve_roster(roster.clone(), actor).await?;
+        println!("Review UI for the folder's accounts: {}", server.url());
         Some(server)
     } else {
         None
     };
-    autoemail::worker::run(apps, options, Some(url)).await?;
+    autoemail::worker::run(roster, Some(folder), options, Some(url)).await?;
     Ok(())
 }
 

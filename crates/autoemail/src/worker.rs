@@ -14,6 +14,10 @@
 //!
 //! LISTEN/NOTIFY wakes the draft and send loops as soon as another process
 //! commits a message or an approval; they also poll, so a lost event only delays.
+//!
+//! The accounts come from a folder of configs that the worker reads again
+//! while it runs (`AccountFolder`): every loop takes the roster as it is when
+//! it claims a job, so accounts join and leave without a restart.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,7 +27,9 @@ use autoemail_core::message::parse_message;
 use autoemail_mail::imap::ImapClient;
 use tokio::sync::Notify;
 
+use crate::account_folder::{AccountFolder, Changes};
 use crate::outbox::ImapFiler;
+use crate::roster::Roster;
 use crate::{App, AppError, Result, now};
 
 #[derive(Debug, Clone)]
@@ -36,28 +42,52 @@ pub struct WorkerOptions {
     pub lease: Duration,
     /// Concurrent draft jobs (drafting waits on a model, so more than the cores).
     pub drafters: usize,
+    /// Concurrent account syncs (each waits on an IMAP server).
+    pub syncers: usize,
+    /// How often the account folder is read again.
+    pub reload_interval: Duration,
 }
 
 impl Default for WorkerOptions {
     fn default() -> Self {
-        WorkerOptions { id: crate::outbox::claimer_id(), sync_interval: Duration::from_secs(5), lease: Duration::from_secs(60), drafters: 2 }
+        WorkerOptions {
+            id: crate::outbox::claimer_id(),
+            sync_interval: Duration::from_secs(5),
+            lease: Duration::from_secs(60),
+            drafters: 2,
+            syncers: 4,
+            reload_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Say what a look at the account folder changed (problems as warnings).
+fn report_changes(changes: &Changes) {
+    for problem in &changes.problems {
+        tracing::warn!("skipped {problem}");
+    }
+    for (what, names) in [("joined", &changes.joined), ("left", &changes.left), ("reloaded", &changes.reloaded)] {
+        if !names.is_empty() {
+            tracing::info!("accounts {what}: {}", names.join(", "));
+        }
     }
 }
 
 /// Run until an unrecoverable error; transient ones are logged and retried.
-pub async fn run(apps: Vec<App>, options: WorkerOptions, events_url: Option<String>) -> Result<()> {
-    if apps.is_empty() {
+/// With `folder`, its configs are read again every `reload_interval` and the
+/// roster follows them (the review UI may share the roster).
+pub async fn run(roster: Roster, folder: Option<AccountFolder>, options: WorkerOptions, events_url: Option<String>) -> Result<()> {
+    let apps = roster.apps();
+    let Some(first) = apps.first() else {
         return Err(AppError::Config("no accounts to work on".into()));
-    }
-    let mut by_name: HashMap<String, App> = HashMap::new();
-    for mut app in apps {
-        app.drafting_inline = false;
+    };
+    let store = first.store.clone();
+    for app in apps.iter() {
+        if app.drafting_inline {
+            return Err(AppError::Config(format!("[{}] drafts inline; a worker's accounts leave drafting to draft jobs", app.account())));
+        }
         app.store.register_account(app.account()).await?;
-        by_name.insert(app.account().to_string(), app);
     }
-    let accounts: Arc<Vec<String>> = Arc::new(by_name.keys().cloned().collect());
-    let by_name = Arc::new(by_name);
-    let store = by_name.values().next().map(|a| a.store.clone()).ok_or_else(|| AppError::Config("no accounts".into()))?;
     let wake_draft = Arc::new(Notify::new());
     let wake_send = Arc::new(Notify::new());
 
@@ -85,19 +115,38 @@ pub async fn run(apps: Vec<App>, options: WorkerOptions, events_url: Option<Stri
     }
 
     let mut tasks = Vec::new();
-    {
-        let (by_name, accounts, store, options) = (by_name.clone(), accounts.clone(), store.clone(), options.clone());
+    if let Some(mut folder) = folder {
+        let (roster, every) = (roster.clone(), options.reload_interval.max(Duration::from_secs(1)));
         tasks.push(tokio::spawn(async move {
             loop {
-                match store.claim_account(&accounts, &options.id, now(), options.lease.as_secs() as i64).await {
+                tokio::time::sleep(every).await;
+                match folder.rescan().await {
+                    Ok(changes) if changes.is_empty() => {}
+                    Ok(changes) => {
+                        report_changes(&changes);
+                        roster.replace(folder.apps());
+                    }
+                    Err(e) => tracing::warn!("reading the account folder again: {e}"),
+                }
+            }
+        }));
+    }
+    for _ in 0..options.syncers.max(1) {
+        let (roster, store, options) = (roster.clone(), store.clone(), options.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match store.claim_account(&roster.names(), &options.id, now(), options.lease.as_secs() as i64).await {
                     Ok(Some(account)) => {
-                        let app = &by_name[&account];
-                        let next = match sync_once(app).await {
-                            Ok(()) => now() + options.sync_interval.as_secs() as i64,
-                            Err(e) => {
-                                tracing::warn!("[{account}] sync: {e}");
-                                now() + 2 * options.sync_interval.as_secs() as i64
-                            }
+                        let next = match roster.get(&account) {
+                            // It left the roster since the claim: nothing to sync.
+                            None => now(),
+                            Some(app) => match sync_once(&app).await {
+                                Ok(()) => now() + options.sync_interval.as_secs() as i64,
+                                Err(e) => {
+                                    tracing::warn!("[{account}] sync: {e}");
+                                    now() + 2 * options.sync_interval.as_secs() as i64
+                                }
+                            },
                         };
                         if let Err(e) = store.release_account(&account, &options.id, next).await {
                             tracing::warn!("[{account}] release: {e}");
@@ -113,12 +162,14 @@ pub async fn run(apps: Vec<App>, options: WorkerOptions, events_url: Option<Stri
         }));
     }
     for _ in 0..options.drafters.max(1) {
-        let (by_name, accounts, store, options, wake) = (by_name.clone(), accounts.clone(), store.clone(), options.clone(), wake_draft.clone());
+        let (roster, store, options, wake) = (roster.clone(), store.clone(), options.clone(), wake_draft.clone());
         tasks.push(tokio::spawn(async move {
             loop {
-                match store.claim_draft_job(&accounts, &options.id, now(), options.lease.as_secs() as i64).await {
+                match store.claim_draft_job(&roster.names(), &options.id, now(), options.lease.as_secs() as i64).await {
                     Ok(Some((account, row))) => {
-                        if let Err(e) = draft_one(&by_name[&account], row).await {
+                        // An account that left since the claim: its lease runs out, and a worker that serves it drafts it.
+                        let Some(app) = roster.get(&account) else { continue };
+                        if let Err(e) = draft_one(&app, row).await {
                             tracing::warn!("[{account}] drafting message {row}: {e}");
                         }
                     }
@@ -134,15 +185,19 @@ pub async fn run(apps: Vec<App>, options: WorkerOptions, events_url: Option<Stri
         }));
     }
     {
-        let (by_name, wake) = (by_name.clone(), wake_send.clone());
+        let (roster, wake) = (roster.clone(), wake_send.clone());
         tasks.push(tokio::spawn(async move {
-            let mut senders = HashMap::new();
+            // Built once per account config: a reloaded account gets new ones.
+            let mut senders: HashMap<String, (Arc<App>, _, _)> = HashMap::new();
             loop {
-                for (account, app) in by_name.iter() {
+                let apps = roster.apps();
+                senders.retain(|account, (built_for, _, _)| apps.iter().any(|a| a.account() == account && Arc::ptr_eq(a, built_for)));
+                for app in apps.iter() {
+                    let account = app.account();
                     if !senders.contains_key(account) {
                         match (app.sender(), app.config.imap_config()) {
                             (Ok(s), Ok(imap)) => {
-                                senders.insert(account.clone(), (s, imap.map(ImapFiler::new)));
+                                senders.insert(account.to_string(), (app.clone(), s, imap.map(ImapFiler::new)));
                             }
                             (Err(e), _) | (_, Err(e)) => {
                                 tracing::warn!("[{account}] cannot send: {e}");
@@ -150,7 +205,7 @@ pub async fn run(apps: Vec<App>, options: WorkerOptions, events_url: Option<Stri
                             }
                         }
                     }
-                    let Some((sender, filer)) = senders.get_mut(account) else { continue };
+                    let Some((_, sender, filer)) = senders.get_mut(account) else { continue };
                     match app.deliver_due(sender.as_ref(), filer.as_mut()).await {
                         Ok(r) if r.sent + r.failed + r.reconciled_sent + r.reconciled_requeued > 0 => tracing::info!(
                             "[{account}] outbox: {} sent, {} filed, {} failed, {} settled after a crash",
@@ -167,7 +222,7 @@ pub async fn run(apps: Vec<App>, options: WorkerOptions, events_url: Option<Stri
             }
         }));
     }
-    println!("worker {} serving {} account(s)", options.id, accounts.len());
+    println!("worker {} serving {} account(s)", options.id, apps.len());
     // The loops run for good; one ending means it panicked.
     let (ended, _, _) = futures::future::select_all(tasks).await;
     Err(AppError::Other(match ended {

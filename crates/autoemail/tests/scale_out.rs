@@ -10,52 +10,28 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use autoemail::{App, Config};
 use autoemail_store::{OutboxState, PgStore, Store};
+use common::{Daemon, wait_until};
 
 const ACCOUNTS: usize = 50;
 const PER_ACCOUNT: usize = 40;
 const APPROVED_PER_ACCOUNT: usize = 10;
 
-struct Worker(Child);
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+fn start_worker(dir: &Path, name: &str, web: bool) -> Daemon {
+    let mut args = vec!["--id", name, "--sync-interval", "1", "--lease", "8"];
+    if web {
+        args.push("--web");
     }
-}
-
-fn start_worker(dir: &Path, name: &str, web: bool) -> Worker {
-    let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
-    Worker(
-        Command::new(env!("CARGO_BIN_EXE_autoemail"))
-            .args(["worker", "--accounts"])
-            .arg(dir.join("accounts"))
-            .args(["--id", name, "--sync-interval", "1", "--lease", "8"])
-            .args(web.then_some("--web"))
-            .env("AUTOEMAIL_LOG", "autoemail=info,warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start a worker"),
-    )
+    common::start_worker(&dir.join("accounts"), &dir.join(format!("{name}.log")), &args)
 }
 
 fn account(i: usize) -> String {
     format!("scale{:02}-{}", i, std::process::id())
-}
-
-async fn wait_until<F: AsyncFn() -> bool>(what: &str, limit: Duration, check: F) {
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 async fn drafts(store: &dyn Store) -> i64 {
@@ -88,40 +64,13 @@ fn replies_to_bob(peers_dir: &Path, prefix: &str) -> HashMap<String, usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_fifty_accounts_one_killed() {
     let Some(((ih, ip), (sh, sp))) = common::peers() else { return };
-    let Some(admin_url) = std::env::var("AUTOEMAIL_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
-        if std::env::var_os("CI").is_some() || std::env::var_os("AUTOEMAIL_REQUIRE_PEERS").is_some() {
-            panic!("AUTOEMAIL_TEST_POSTGRES_URL is required here");
-        }
-        eprintln!("\n*** SKIPPED three_workers_fifty_accounts_one_killed: set AUTOEMAIL_TEST_POSTGRES_URL ***\n");
-        return;
-    };
-    let peers_dir: PathBuf = Path::new(&std::env::var("AUTOEMAIL_TEST_DOVECOT_CONF").expect("AUTOEMAIL_TEST_DOVECOT_CONF")).parent().unwrap().to_path_buf();
+    let Some(admin_url) = common::postgres_admin_url("three_workers_fifty_accounts_one_killed") else { return };
+    let peers_dir = common::peers_dir();
 
-    // A database of its own.
+    // A database of its own, and 50 IMAP users.
     let db = format!("autoemail_scale_{}", std::process::id());
-    let admin = PgStore::admin(&admin_url).await.unwrap();
-    PgStore::drop_database(&admin, &db).await.unwrap();
-    PgStore::create_database(&admin, &db).await.unwrap();
-    let url = format!("{}/{db}", admin_url.split('?').next().unwrap().rsplit_once('/').unwrap().0);
-
-    // 50 IMAP users, and one config per account.
-    let users_file = peers_dir.join("users");
-    let mut users = std::fs::read_to_string(&users_file).unwrap();
-    for i in 0..ACCOUNTS {
-        let line = format!("{}@example.test:{{PLAIN}}secret::::::\n", account(i));
-        if !users.contains(&line) {
-            users.push_str(&line);
-        }
-    }
-    // Replaced whole, by a rename, so it is never read half written; and
-    // Dovecot looks for changes at most once a second, so wait until it knows
-    // the new users: deliveries before that bounced ("User doesn't exist"),
-    // and the test waited for messages that never came.
-    let fresh = peers_dir.join(format!("users.{}", std::process::id()));
-    std::fs::write(&fresh, users).unwrap();
-    std::fs::rename(&fresh, &users_file).unwrap();
-    let newest = common::imap_config(&ih, ip, &format!("{}@example.test", account(ACCOUNTS - 1)));
-    wait_until("Dovecot to know the new users", Duration::from_secs(30), async || autoemail_mail::imap::ImapClient::connect(&newest).await.is_ok()).await;
+    let url = common::fresh_database(&admin_url, &db).await;
+    common::add_imap_users(&ih, ip, &(0..ACCOUNTS).map(account).collect::<Vec<_>>()).await;
     let dir = tempfile::tempdir().unwrap();
     let accounts_dir = dir.path().join("accounts");
     std::fs::create_dir_all(&accounts_dir).unwrap();
@@ -143,7 +92,7 @@ async fn three_workers_fifty_accounts_one_killed() {
         .unwrap();
     }
 
-    let mut workers: Vec<Option<Worker>> = (1..=3).map(|n| Some(start_worker(dir.path(), &format!("w{n}"), n == 3))).collect();
+    let mut workers: Vec<Option<Daemon>> = (1..=3).map(|n| Some(start_worker(dir.path(), &format!("w{n}"), n == 3))).collect();
     let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.unwrap());
 
     // 2,000 messages through Postfix, four senders at once.
@@ -242,5 +191,5 @@ Hi,\r\n\r\nThank you so much for the samples, they arrived today and look great.
     drop(workers);
     drop(apps);
     drop(store);
-    let _ = PgStore::drop_database(&admin, &db).await;
+    common::drop_database(&admin_url, &db).await;
 }

@@ -157,7 +157,7 @@ async fn audit(State(shared): State<Arc<Shared>>, Query(q): Query<AuditQuery>) -
 
 async fn policy(State(shared): State<Arc<Shared>>) -> WebResult<Json<serde_json::Value>> {
     let mut out = Vec::new();
-    for app in &shared.apps {
+    for app in shared.apps().iter() {
         out.push(json!({ "account": app.account(), "policy": app.policy(), "autonomy": app.autonomy_report().await? }));
     }
     Ok(Json(json!({ "accounts": out })))

@@ -34,7 +34,8 @@ pub use security::hash_password;
 
 /// What every request handler shares.
 pub struct Shared {
-    pub apps: Vec<App>,
+    /// The accounts served; a worker's can change while it runs.
+    pub roster: crate::roster::Roster,
     pub sessions: security::Sessions,
     pub auth_required: bool,
     pub secure_cookies: bool,
@@ -60,6 +61,13 @@ impl WebServer {
 
 /// Serve the UI for these accounts (the first account's `[web]` settings apply).
 pub async fn serve(apps: Vec<App>, person: &str) -> Result<WebServer, AppError> {
+    serve_roster(crate::roster::Roster::new(apps), person).await
+}
+
+/// Serve the UI for the roster's accounts as they come and go (the `[web]`
+/// settings of its first account at the start apply).
+pub async fn serve_roster(roster: crate::roster::Roster, person: &str) -> Result<WebServer, AppError> {
+    let apps = roster.apps();
     let first = apps.first().ok_or_else(|| AppError::Config("no account to serve".into()))?;
     let web = first.config.web.clone();
     let addr = web.socket_addr()?;
@@ -72,7 +80,7 @@ pub async fn serve(apps: Vec<App>, person: &str) -> Result<WebServer, AppError> 
         undo_seconds: web.undo_seconds,
         person: person.to_string(),
         sessions: security::Sessions::default(),
-        apps,
+        roster,
     });
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         AppError::Config(format!("the review UI cannot listen on {addr}: {e}. Set another [web] bind (or enabled = false), or stop what uses the port."))
@@ -215,23 +223,31 @@ pub struct ApprovalResult {
     pub autonomy: Option<String>,
 }
 
+/// A store and the served accounts it holds.
+type StoreGroup = (Arc<dyn autoemail_store::Store>, Vec<Arc<App>>);
+
 impl Shared {
-    pub fn app(&self, account: &str) -> WebResult<&App> {
-        self.apps.iter().find(|a| a.account() == account).ok_or_else(|| WebError::not_found(format!("no account named {account:?} here")))
+    pub fn app(&self, account: &str) -> WebResult<Arc<App>> {
+        self.roster.get(account).ok_or_else(|| WebError::not_found(format!("no account named {account:?} here")))
+    }
+
+    /// The accounts served now.
+    pub fn apps(&self) -> Arc<Vec<Arc<App>>> {
+        self.roster.apps()
     }
 
     pub fn accounts(&self) -> Vec<String> {
-        self.apps.iter().map(|a| a.account().to_string()).collect()
+        self.roster.names()
     }
 
     /// The served accounts grouped by the store they share (a worker's
     /// accounts all share one): each store is asked once, not once per account.
-    fn by_store(&self) -> Vec<(&Arc<dyn autoemail_store::Store>, Vec<&App>)> {
-        let mut groups: Vec<(&Arc<dyn autoemail_store::Store>, Vec<&App>)> = Vec::new();
-        for app in &self.apps {
+    fn by_store(&self) -> Vec<StoreGroup> {
+        let mut groups: Vec<StoreGroup> = Vec::new();
+        for app in self.apps().iter() {
             match groups.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &app.store)) {
-                Some((_, apps)) => apps.push(app),
-                None => groups.push((&app.store, vec![app])),
+                Some((_, apps)) => apps.push(app.clone()),
+                None => groups.push((app.store.clone(), vec![app.clone()])),
             }
         }
         groups

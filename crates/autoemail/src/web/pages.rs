@@ -575,7 +575,7 @@ pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
     let mut facts = Vec::new();
     let mut outcomes = Vec::new();
     let mut autonomy = Vec::new();
-    for app in &shared.apps {
+    for app in shared.apps().iter() {
         facts.extend(app.store.draft_facts(app.account(), since).await?);
         outcomes.extend(app.store.outcomes(app.account(), None, since).await?);
         autonomy.extend(app.autonomy_report().await?);
@@ -731,7 +731,7 @@ pub async fn audit_rows(shared: &Shared, q: &AuditQuery) -> WebResult<Vec<AuditR
     let mut rows = Vec::new();
     // Accounts may share one store: each entry once, under its own account.
     let mut seen = std::collections::HashSet::new();
-    for app in &shared.apps {
+    for app in shared.apps().iter() {
         for r in app.store.audit_log(AuditFilter { text: Some(q.q.clone()), limit: Some(limit), ..Default::default() }).await? {
             if r.account.as_deref().is_some_and(|a| a != app.account()) || !seen.insert((r.id, r.at, r.action.clone(), r.reason.clone())) {
                 continue;
@@ -822,7 +822,7 @@ fn rule_view(r: &autoemail_core::policy::Rule) -> RuleView {
 
 pub async fn policy_page(State(shared): State<Arc<Shared>>, Extension(session): Extension<SessionInfo>) -> WebResult<Response> {
     let mut accounts = Vec::new();
-    for app in &shared.apps {
+    for app in shared.apps().iter() {
         let p = app.policy();
         let source = match &app.config.policy_section.file {
             Some(f) => app.config.resolve(f).display().to_string(),

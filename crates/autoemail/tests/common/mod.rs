@@ -181,6 +181,87 @@ pub async fn smtp_send(host: &str, port: u16, from: &str, to: &str, raw: &[u8]) 
     sender.send(from, &[to.to_string()], raw).await.expect("deliver through Postfix");
 }
 
+/// The PostgreSQL admin URL of AUTOEMAIL_TEST_POSTGRES_URL (a role that may
+/// create databases); None, said loudly, when it is not set outside CI.
+pub fn postgres_admin_url(test: &str) -> Option<String> {
+    match std::env::var("AUTOEMAIL_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => Some(url),
+        None => {
+            if std::env::var_os("CI").is_some() || std::env::var_os("AUTOEMAIL_REQUIRE_PEERS").is_some() {
+                panic!("AUTOEMAIL_TEST_POSTGRES_URL is required here");
+            }
+            eprintln!("\n*** SKIPPED {test}: set AUTOEMAIL_TEST_POSTGRES_URL ***\n");
+            None
+        }
+    }
+}
+
+/// A new empty database `name` next to the admin URL's; its URL.
+pub async fn fresh_database(admin_url: &str, name: &str) -> String {
+    let admin = autoemail_store::PgStore::admin(admin_url).await.unwrap();
+    autoemail_store::PgStore::drop_database(&admin, name).await.unwrap();
+    autoemail_store::PgStore::create_database(&admin, name).await.unwrap();
+    format!("{}/{name}", admin_url.split('?').next().unwrap().rsplit_once('/').unwrap().0)
+}
+
+pub async fn drop_database(admin_url: &str, name: &str) {
+    if let Ok(admin) = autoemail_store::PgStore::admin(admin_url).await {
+        let _ = autoemail_store::PgStore::drop_database(&admin, name).await;
+    }
+}
+
+/// The folder of the running Dovecot's config (its users file, its mail).
+pub fn peers_dir() -> std::path::PathBuf {
+    Path::new(&std::env::var("AUTOEMAIL_TEST_DOVECOT_CONF").expect("AUTOEMAIL_TEST_DOVECOT_CONF")).parent().unwrap().to_path_buf()
+}
+
+/// Adds IMAP users (`NAME@example.test`, password "secret") to the running
+/// Dovecot and waits until it knows them.
+pub async fn add_imap_users(imap_host: &str, imap_port: u16, names: &[String]) {
+    let users_file = peers_dir().join("users");
+    let mut users = std::fs::read_to_string(&users_file).unwrap();
+    for name in names {
+        let line = format!("{name}@example.test:{{PLAIN}}secret::::::\n");
+        if !users.contains(&line) {
+            users.push_str(&line);
+        }
+    }
+    // Replaced whole, by a rename, so it is never read half written; and
+    // Dovecot looks for changes at most once a second, so wait until it knows
+    // the new users: deliveries before that bounced ("User doesn't exist").
+    let fresh = peers_dir().join(format!("users.{}", std::process::id()));
+    std::fs::write(&fresh, users).unwrap();
+    std::fs::rename(&fresh, &users_file).unwrap();
+    for name in names {
+        let config = imap_config(imap_host, imap_port, &format!("{name}@example.test"));
+        wait_until(&format!("Dovecot to know {name}"), Duration::from_secs(30), async || ImapClient::connect(&config).await.is_ok()).await;
+    }
+}
+
+pub async fn wait_until<F: AsyncFn() -> bool>(what: &str, limit: Duration, check: F) {
+    let started = std::time::Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// An `autoemail worker` on the folder `accounts`, its log in `log`; killed when dropped.
+pub fn start_worker(accounts: &Path, log: &Path, args: &[&str]) -> Daemon {
+    let log = std::fs::File::create(log).unwrap();
+    Daemon(
+        Command::new(env!("CARGO_BIN_EXE_autoemail"))
+            .args(["worker", "--accounts"])
+            .arg(accounts)
+            .args(args)
+            .env("AUTOEMAIL_LOG", "autoemail=info,warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start a worker"),
+    )
+}
+
 /// Prints a measured figure and appends it to the file scripts/test shows at the end.
 pub fn record_figures(line: &str) {
     println!("{line}");
