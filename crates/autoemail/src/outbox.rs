@@ -130,7 +130,7 @@ impl App {
     pub async fn reconcile(&self, sender: &dyn MailSender, mut filer: Option<&mut ImapFiler>, report: &mut DeliveryReport) -> Result<()> {
         let grace = self.config.outbox.reconcile_grace_seconds as i64;
         // A store shared by many accounts: settle only this account's replies.
-        for item in self.store.outbox_by_state(OutboxState::Sending).await?.into_iter().filter(|i| i.account == self.account()) {
+        for item in self.store.account_outbox_by_state(self.account(), OutboxState::Sending).await? {
             let claimed_at = item.claimed_at.unwrap_or(0);
             let alive = item.claimed_by.as_deref().and_then(claimant_alive);
             let abandoned = match alive {
@@ -249,7 +249,7 @@ impl App {
     /// is the record and the original is marked answered in the store only.
     pub async fn file_sent(&self, mut filer: Option<&mut ImapFiler>) -> Result<usize> {
         let mut filed = 0;
-        for item in self.store.outbox_by_state(OutboxState::Sent).await?.into_iter().filter(|i| i.account == self.account()) {
+        for item in self.store.account_outbox_by_state(self.account(), OutboxState::Sent).await? {
             let note = match filer.as_deref_mut() {
                 Some(f) => match self.file_one(f, &item).await {
                     Ok(note) => note,

@@ -9,8 +9,10 @@
 //! - draft: each message that needs a first draft is claimed with its own lease
 //!   (`claim_draft_job`), and the first draft is stored only if none exists, so
 //!   a slow worker whose lease ran out cannot draft a message twice;
-//! - send: replies are claimed per account (`claim_due`, SKIP LOCKED); a claim
-//!   whose process died is reconciled against the mailbox before any retry.
+//! - send: one query finds the accounts with replies to send, settle or file
+//!   (`accounts_with_outbox_work`), so idle accounts cost nothing; replies are
+//!   claimed per account (`claim_due`, SKIP LOCKED); a claim whose process
+//!   died is reconciled against the mailbox before any retry.
 //!
 //! LISTEN/NOTIFY wakes the draft and send loops as soon as another process
 //! commits a message or an approval; they also poll, so a lost event only delays.
@@ -185,14 +187,24 @@ pub async fn run(roster: Roster, folder: Option<AccountFolder>, options: WorkerO
         }));
     }
     {
-        let (roster, wake) = (roster.clone(), wake_send.clone());
+        let (roster, store, wake) = (roster.clone(), store.clone(), wake_send.clone());
         tasks.push(tokio::spawn(async move {
             // Built once per account config: a reloaded account gets new ones.
             let mut senders: HashMap<String, (Arc<App>, _, _)> = HashMap::new();
             loop {
                 let apps = roster.apps();
                 senders.retain(|account, (built_for, _, _)| apps.iter().any(|a| a.account() == account && Arc::ptr_eq(a, built_for)));
-                for app in apps.iter() {
+                // One query for every account, then only those with replies to send, settle or file.
+                let names: Vec<String> = apps.iter().map(|a| a.account().to_string()).collect();
+                let busy: std::collections::HashSet<String> = match store.accounts_with_outbox_work(&names, now()).await {
+                    Ok(busy) => busy.into_iter().collect(),
+                    Err(e) => {
+                        tracing::warn!("looking for replies to send: {e}");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                for app in apps.iter().filter(|a| busy.contains(a.account())) {
                     let account = app.account();
                     if !senders.contains_key(account) {
                         match (app.sender(), app.config.imap_config()) {

@@ -117,6 +117,12 @@ pub trait Store: Send + Sync {
     async fn paused(&self, account: &str) -> Result<Option<(String, i64)>>;
     async fn outbox_item(&self, id: i64) -> Result<OutboxItem>;
     async fn outbox_by_state(&self, state: OutboxState) -> Result<Vec<OutboxItem>>;
+    /// One account's outbox entries in `state` (a shared store holds many accounts').
+    async fn account_outbox_by_state(&self, account: &str, state: OutboxState) -> Result<Vec<OutboxItem>>;
+    /// Of these accounts, the ones whose outbox has work at `now`: a reply
+    /// due, one being sent (to settle if its process died), one sent but not
+    /// filed. A worker looks only at those instead of at every account.
+    async fn accounts_with_outbox_work(&self, accounts: &[String], now: i64) -> Result<Vec<String>>;
     /// Record that the server accepted the reply: the outbox row becomes sent, the draft sent.
     async fn mark_sent(&self, outbox_id: i64, audit: AuditEvent) -> Result<()>;
     async fn mark_filed(&self, outbox_id: i64, audit: AuditEvent) -> Result<()>;

@@ -582,6 +582,28 @@ macro_rules! store_impl {
                     rows.iter().map(outbox_from_row).collect()
                 }
 
+                async fn account_outbox_by_state(&self, account: &str, state: OutboxState) -> Result<Vec<OutboxItem>> {
+                    let rows = sqlx::query("SELECT * FROM outbox WHERE account = $1 AND state = $2 ORDER BY id")
+                        .bind(account)
+                        .bind(state.as_str())
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(outbox_from_row).collect()
+                }
+
+                async fn accounts_with_outbox_work(&self, accounts: &[String], now_ts: i64) -> Result<Vec<String>> {
+                    let rows = sqlx::query(concat!(
+                        "SELECT DISTINCT account FROM outbox WHERE account ",
+                        $in_accounts,
+                        " AND (state IN ('sending', 'sent') OR (state = 'queued' AND not_before <= $2)) ORDER BY account"
+                    ))
+                    .bind($account_list(accounts))
+                    .bind(now_ts)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter().map(|r| Ok(r.try_get("account")?)).collect()
+                }
+
                 async fn mark_sent(&self, outbox_id: i64, audit: AuditEvent) -> Result<()> {
                     let mut tx = self.pool.begin().await?;
                     let row = sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, last_error = NULL WHERE id = $2 AND state = 'sending' RETURNING draft_id")

@@ -177,9 +177,17 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
         let _ = ob;
         store.approve(v2, "edited v2", outbox_entry(3, m1, t - 1), ev("approved").message(m1)).await.unwrap()
     };
+    let both = ["a".to_string(), "b".to_string()];
+    let work = async |at: i64| store.accounts_with_outbox_work(&both, at).await.unwrap();
+    assert!(work(t - 100).await.is_empty(), "a reply in its hold is no work yet");
+    assert_eq!(work(t).await, vec!["a".to_string()], "a due reply is work for its account only");
+    assert!(store.accounts_with_outbox_work(&["b".to_string()], t).await.unwrap().is_empty());
     assert!(store.claim_due("a", t - 100, "w1").await.unwrap().is_none(), "not due before its hold ends");
     assert!(store.claim_due("b", t, "w1").await.unwrap().is_none(), "another account's sender never takes this reply");
     let claimed = store.claim_due("a", t, "w1").await.unwrap().expect("due");
+    assert_eq!(work(t - 100).await, vec!["a".to_string()], "a reply being sent is work (settled if its process died)");
+    assert_eq!(store.account_outbox_by_state("a", OutboxState::Sending).await.unwrap().len(), 1);
+    assert!(store.account_outbox_by_state("b", OutboxState::Sending).await.unwrap().is_empty(), "only the account's own");
     assert_eq!((claimed.id, claimed.state, claimed.attempts, claimed.claimed_by.as_deref()), (ob, OutboxState::Sending, 1, Some("w1")));
     assert!(store.claim_due("a", t, "w2").await.unwrap().is_none(), "a claimed reply is not claimed again");
     assert!(store.cancel_queued(v2, ev("undone").message(m1)).await.is_err(), "too late to undo once sending");
@@ -193,7 +201,10 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     assert!(store.mark_sent(ob, ev("sent").message(m1)).await.is_err(), "sent once");
     assert_eq!(store.draft(v2).await.unwrap().state, DraftState::Sent);
     assert_eq!(store.sent_since("a", t - 10).await.unwrap(), 1);
+    assert_eq!(work(t - 100).await, vec!["a".to_string()], "a sent reply is work until it is filed");
+    assert_eq!(store.account_outbox_by_state("a", OutboxState::Sent).await.unwrap().len(), 1);
     store.mark_filed(ob, ev("filed").message(m1)).await.unwrap();
+    assert!(work(t + 100).await.is_empty(), "nothing left once filed");
     assert!(store.message(m1).await.unwrap().answered);
     assert_eq!(store.outbox_by_state(OutboxState::Filed).await.unwrap().len(), 1);
     assert_eq!(store.sent_replies("a", 10).await.unwrap().len(), 1);

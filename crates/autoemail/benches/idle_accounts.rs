@@ -1,0 +1,76 @@
+//! What a worker's send loop costs when most accounts have nothing to send:
+//! one pass over 1,000 accounts on PostgreSQL, none with a reply due, done as
+//! the loop did it before (every account's outbox asked in turn: pause, replies
+//! to settle, a reply due, replies to file) and as it does now (one query for
+//! the accounts with work, then only those). The loop runs every second in
+//! every worker, so this is a load on the database that never stops.
+//!
+//!   AUTOEMAIL_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres \
+//!     cargo bench -p autoemail --bench idle_accounts
+//!
+//! The URL names a server and a role that may create databases; the benchmark
+//! creates a fresh database and drops it afterwards.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use autoemail::{App, Config};
+use autoemail_store::{PgStore, Store};
+
+const ACCOUNTS: usize = 1_000;
+const PASSES: usize = 5;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let Some(admin_url) = std::env::var("AUTOEMAIL_BENCH_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
+        println!("idle-accounts benchmark skipped: set AUTOEMAIL_BENCH_POSTGRES_URL to a PostgreSQL role that may create databases");
+        return;
+    };
+    let db = format!("autoemail_idle_{}", std::process::id());
+    let admin = PgStore::admin(&admin_url).await.unwrap();
+    PgStore::drop_database(&admin, &db).await.unwrap();
+    PgStore::create_database(&admin, &db).await.unwrap();
+    let url = format!("{}/{db}", admin_url.split('?').next().unwrap().rsplit_once('/').unwrap().0);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.unwrap());
+    let mut apps = Vec::new();
+    for i in 0..ACCOUNTS {
+        let name = format!("idle{i:04}");
+        let path = tmp.path().join(format!("{name}.toml"));
+        autoemail::config::write_private(
+            &path,
+            &format!("[account]\nname = \"{name}\"\naddress = \"{name}@example.test\"\n\n[store]\nurl = \"{url}\"\n\n[outbox]\nmaildir = \"sent\"\n"),
+        )
+        .unwrap();
+        let app = App::with_store(Config::load(&path).unwrap(), store.clone()).unwrap();
+        store.register_account(app.account()).await.unwrap();
+        apps.push(app);
+    }
+    let senders: Vec<_> = apps.iter().map(|a| a.sender().unwrap()).collect();
+    let names: Vec<String> = apps.iter().map(|a| a.account().to_string()).collect();
+
+    let best = |times: Vec<f64>| times.into_iter().fold(f64::INFINITY, f64::min);
+    let mut before = Vec::new();
+    for _ in 0..PASSES {
+        let t = Instant::now();
+        for (app, sender) in apps.iter().zip(&senders) {
+            app.deliver_due(sender.as_ref(), None).await.unwrap();
+        }
+        before.push(t.elapsed().as_secs_f64());
+    }
+    let mut now = Vec::new();
+    for _ in 0..PASSES {
+        let t = Instant::now();
+        let busy = store.accounts_with_outbox_work(&names, autoemail::now()).await.unwrap();
+        assert!(busy.is_empty());
+        now.push(t.elapsed().as_secs_f64());
+    }
+    let (before, now) = (best(before), best(now));
+    println!("send loop, one pass over {ACCOUNTS} accounts with nothing to send (PostgreSQL, best of {PASSES}):");
+    println!("  every account asked in turn (before): {:>8.1} ms", before * 1e3);
+    println!("  one query for the accounts with work:  {:>8.2} ms  ({:.0}x less; the loop runs every second in every worker)", now * 1e3, before / now);
+    drop(apps);
+    drop(store);
+    let _ = PgStore::drop_database(&admin, &db).await;
+}
