@@ -1,12 +1,18 @@
-//! What a worker's send loop costs when most accounts have nothing to send:
-//! one pass over 1,000 accounts on PostgreSQL, none with a reply due, done as
-//! the loop did it before (every account's outbox asked in turn: pause, replies
-//! to settle, a reply due, replies to file) and as it does now (one query for
-//! the accounts with work, then only those). The loop runs every second in
-//! every worker, so this is a load on the database that never stops.
+//! What a worker costs the database per account when most accounts are idle,
+//! over 1,000 accounts on PostgreSQL:
+//! - the send loop's pass (every second, in every worker), as it was before
+//!   (every account's outbox asked in turn: pause, replies to settle, a reply
+//!   due, replies to file) and as it is now (one query for the accounts with
+//!   work, then only those);
+//! - the sender importance the review UI's queue reads on every refresh (every
+//!   4 s while it is open), one query per account before, one for all now.
 //!
-//!   AUTOEMAIL_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres \
+//! Run it with:
+//!
+//! ```text
+//! AUTOEMAIL_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres \
 //!     cargo bench -p autoemail --bench idle_accounts
+//! ```
 //!
 //! The URL names a server and a role that may create databases; the benchmark
 //! creates a fresh database and drops it afterwards.
@@ -70,6 +76,23 @@ async fn main() {
     println!("send loop, one pass over {ACCOUNTS} accounts with nothing to send (PostgreSQL, best of {PASSES}):");
     println!("  every account asked in turn (before): {:>8.1} ms", before * 1e3);
     println!("  one query for the accounts with work:  {:>8.2} ms  ({:.0}x less; the loop runs every second in every worker)", now * 1e3, before / now);
+
+    let mut each = Vec::new();
+    let mut all = Vec::new();
+    for _ in 0..PASSES {
+        let t = Instant::now();
+        for name in &names {
+            std::hint::black_box(store.answered_counts(name).await.unwrap());
+        }
+        each.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        std::hint::black_box(store.answered_counts_of(&names).await.unwrap());
+        all.push(t.elapsed().as_secs_f64());
+    }
+    let (each, all) = (best(each), best(all));
+    println!("review UI queue refresh, sender importance of {ACCOUNTS} accounts (best of {PASSES}):");
+    println!("  one query per account (before):       {:>8.1} ms", each * 1e3);
+    println!("  one query for all:                     {:>8.2} ms  ({:.0}x less; the page refreshes every 4 s)", all * 1e3, each / all);
     drop(apps);
     drop(store);
     let _ = PgStore::drop_database(&admin, &db).await;

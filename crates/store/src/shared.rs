@@ -734,6 +734,25 @@ macro_rules! store_impl {
                     rows.iter().map(|r| Ok((r.try_get::<String, _>("e")?, r.try_get::<i64, _>("n")?))).collect()
                 }
 
+                async fn answered_counts_of(
+                    &self,
+                    accounts: &[String],
+                ) -> Result<std::collections::HashMap<String, std::collections::HashMap<String, i64>>> {
+                    let rows = sqlx::query(concat!(
+                        "SELECT account, lower(from_email) AS e, COUNT(*) AS n FROM messages WHERE account ",
+                        $in_accounts,
+                        " AND answered = 1 AND from_email IS NOT NULL GROUP BY account, lower(from_email)"
+                    ))
+                    .bind($account_list(accounts))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut out: std::collections::HashMap<String, std::collections::HashMap<String, i64>> = std::collections::HashMap::new();
+                    for r in &rows {
+                        out.entry(r.try_get("account")?).or_default().insert(r.try_get("e")?, r.try_get("n")?);
+                    }
+                    Ok(out)
+                }
+
                 async fn draft_facts(&self, account: &str, since: i64) -> Result<Vec<DraftFacts>> {
                     let rows = sqlx::query(
                         "SELECT d.id, d.created_at, d.state, d.usage_json, d.body, m.received_at, o.state AS outbox_state,

@@ -262,13 +262,16 @@ impl Shared {
                 [one] => store.queue_entries(Some(one.account())).await?,
                 _ => store.queue_entries(None).await?,
             };
-            let mut importance = HashMap::new();
-            for app in &apps {
-                importance.insert(app.account(), store.answered_counts(app.account()).await?);
-            }
+            // One query for every served account of the store, not one each.
+            let served: Vec<String> = apps.iter().map(|a| a.account().to_string()).collect();
+            let importance = store.answered_counts_of(&served).await?;
+            let none = HashMap::new();
             for item in items {
                 // A shared store may hold accounts this UI does not serve.
-                let Some(counts) = importance.get(item.account.as_str()) else { continue };
+                if !served.contains(&item.account) {
+                    continue;
+                }
+                let counts = importance.get(&item.account).unwrap_or(&none);
                 if item.snoozed_until.is_some_and(|t| t > now) {
                     continue;
                 }
