@@ -132,7 +132,11 @@ enum Command {
         instruction: Option<String>,
     },
     /// Check the config, the store, the mail servers and the drafter, and say exactly what is wrong
-    Doctor,
+    Doctor {
+        /// Check every account config of a worker's folder instead (as `worker --accounts` reads it)
+        #[arg(long, value_name = "DIR")]
+        accounts: Option<PathBuf>,
+    },
     /// Counts, and what drafting cost: tokens, latency and price per model
     Stats {
         #[arg(long)]
@@ -269,7 +273,8 @@ async fn real_main() -> anyhow::Result<()> {
         Command::Worker { accounts, id, flags, web } => return worker_cmd(&accounts, id, flags, web, &actor).await,
         Command::Init { force } => return init_cmd(&config_path, force),
         Command::Eval { dir, json } => return eval_cmd(&dir, json),
-        Command::Doctor => return doctor_cmd(&config_path).await,
+        Command::Doctor { accounts: None } => return doctor_cmd(&config_path).await,
+        Command::Doctor { accounts: Some(dir) } => return doctor_folder_cmd(&dir).await,
         Command::Policy { action: PolicyCommand::Validate { file: Some(file) } } => {
             let policy = autoemail::config::load_policy_file(&file)?;
             println!("{}: valid, {} rule(s)", file.display(), policy.rules.len());
@@ -391,7 +396,7 @@ async fn real_main() -> anyhow::Result<()> {
         | Command::Worker { .. }
         | Command::Init { .. }
         | Command::Eval { .. }
-        | Command::Doctor
+        | Command::Doctor { .. }
         | Command::Policy { action: PolicyCommand::Validate { file: Some(_) } } => {
             unreachable!("handled above")
         }
@@ -870,10 +875,25 @@ async fn doctor_cmd(config_path: &Path) -> anyhow::Result<()> {
             bail!("1 check failed");
         }
     };
-    match config.imap_config() {
+    for (ok, what, detail) in account_checks(&app).await {
+        report(ok, what, detail);
+    }
+    if failed > 0 {
+        bail!("{failed} check(s) failed");
+    }
+    println!("All checks passed.");
+    Ok(())
+}
+
+/// The checks of one account that reach out: its IMAP login and mailbox, its
+/// way of sending, its drafter and its notes. (ok, what, detail) each.
+async fn account_checks(app: &App) -> Vec<(bool, &'static str, String)> {
+    let mut out = Vec::new();
+    let mut report = |ok: bool, what: &'static str, detail: String| out.push((ok, what, detail));
+    match app.config.imap_config() {
         Ok(Some(imap)) => match autoemail_mail::imap::ImapClient::connect(&imap).await {
             Ok(mut c) => {
-                let mailbox = config.imap.as_ref().map(|i| i.mailbox.clone()).unwrap_or_else(|| "INBOX".into());
+                let mailbox = app.config.imap.as_ref().map(|i| i.mailbox.clone()).unwrap_or_else(|| "INBOX".into());
                 match c.select(&mailbox).await {
                     Ok(_) => report(true, "IMAP", format!("logged in to {}:{} as {}, {mailbox} opens", imap.host, imap.port, imap.username)),
                     Err(e) => report(false, "IMAP", format!("logged in, but {mailbox} does not open: {e}")),
@@ -901,10 +921,42 @@ async fn doctor_cmd(config_path: &Path) -> anyhow::Result<()> {
         Ok(None) => report(true, "notes", "none configured ([drafter] notes = \"notes.md\" gives drafts your facts)".into()),
         Err(e) => report(false, "notes", e.to_string()),
     }
-    if failed > 0 {
-        bail!("{failed} check(s) failed");
+    out
+}
+
+/// `doctor --accounts DIR`: every config of a worker's folder as the worker
+/// reads it (which are skipped and why), then each account's own checks.
+async fn doctor_folder_cmd(dir: &Path) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    let (folder, changes) = autoemail::account_folder::AccountFolder::open(dir).await?;
+    let mut failed = changes.problems.len();
+    for problem in &changes.problems {
+        println!("FAILED {problem}");
     }
-    println!("All checks passed.");
+    match folder.store().integrity_check().await {
+        Ok(verdict) if verdict == "ok" => println!("ok     store: PostgreSQL (integrity ok)"),
+        Ok(verdict) => {
+            failed += 1;
+            println!("FAILED store: integrity check: {verdict}");
+        }
+        Err(e) => {
+            failed += 1;
+            println!("FAILED store: {e}");
+        }
+    }
+    let apps = folder.apps();
+    // A few accounts at a time: each check waits on a server.
+    let mut checks = futures::stream::iter(apps.iter().map(|app| async move { (app.account().to_string(), account_checks(app).await) })).buffered(8);
+    while let Some((account, results)) = checks.next().await {
+        for (ok, what, detail) in results {
+            failed += usize::from(!ok);
+            println!("{} [{account}] {what}: {detail}", if ok { "ok    " } else { "FAILED" });
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} check(s) failed over {} account(s) and {} skipped config(s)", apps.len(), changes.problems.len());
+    }
+    println!("All checks passed for {} account(s).", apps.len());
     Ok(())
 }
 

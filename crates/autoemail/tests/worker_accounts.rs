@@ -3,7 +3,8 @@
 //! shown in the worker's review UI without a restart; a config that does not
 //! load (broken TOML, a name another file holds) is skipped with its reason
 //! while the others keep working; a broken edit keeps the account on its last
-//! good config; an account removed is no longer synced.
+//! good config; an account removed is no longer synced. `doctor --accounts`
+//! reports the same folder as the worker reads it.
 //!
 //! Needs the mail peers and AUTOEMAIL_TEST_POSTGRES_URL; skips loudly without
 //! them, fails in CI.
@@ -59,6 +60,14 @@ async fn a_worker_follows_its_account_folder() {
     let write = |file: &str, text: &str| autoemail::config::write_private(&accounts.join(file), text).unwrap();
     write("ann.toml", &ann_config);
     write("broken.toml", "[account\nname = \"nobody\"\n");
+
+    // `doctor --accounts` reads the folder as the worker will: what is skipped, and each account's servers.
+    let doctor = std::process::Command::new(env!("CARGO_BIN_EXE_autoemail")).args(["doctor", "--accounts"]).arg(&accounts).output().unwrap();
+    let said = String::from_utf8_lossy(&doctor.stdout);
+    assert!(!doctor.status.success(), "a config that does not load fails the check:\n{said}");
+    assert!(said.lines().any(|l| l.starts_with("FAILED") && l.contains("broken.toml")), "{said}");
+    assert!(said.contains(&format!("ok     [{ann}] IMAP: logged in")), "{said}");
+    assert!(said.contains(&format!("ok     [{ann}] sending")), "{said}");
 
     let log = dir.path().join("worker.log");
     let _worker = common::start_worker(&accounts, &log, &["--sync-interval", "1", "--reload-interval", "1", "--web"]);
