@@ -85,7 +85,8 @@ impl App {
     pub async fn sync_mailbox(&self, client: &mut ImapClient, mailbox: &str, progress: bool) -> Result<SyncReport> {
         let status = client.select(mailbox).await?;
         let account = self.account();
-        let mut last_uid = match self.store.sync_state(account, mailbox).await? {
+        let stored = self.store.sync_state(account, mailbox).await?;
+        let mut last_uid = match stored {
             Some(s) if s.uidvalidity == status.uidvalidity => s.last_uid,
             Some(s) => {
                 let why =
@@ -99,7 +100,11 @@ impl App {
         let uids = client.uids_after(last_uid).await?;
         let mut report = SyncReport { highest_modseq: status.highest_modseq, ..Default::default() };
         if uids.is_empty() {
-            self.store.set_sync_state(account, mailbox, SyncState { uidvalidity: status.uidvalidity, last_uid }).await?;
+            // Nothing new: written only when it moved (a new UIDVALIDITY), not on every idle sync.
+            let state = SyncState { uidvalidity: status.uidvalidity, last_uid };
+            if stored != Some(state) {
+                self.store.set_sync_state(account, mailbox, state).await?;
+            }
             return Ok(report);
         }
         let bar = if progress && uids.len() > 1 {
