@@ -105,8 +105,14 @@ Hi,\r\n\r\nThank you so much for the samples, they arrived today and look great.
         let queue: serde_json::Value = http.get(format!("{ui}/api/queue")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
         queue["drafts"].as_array().unwrap().iter().filter_map(|d| d["ref"].as_str().map(str::to_string)).collect()
     };
+    // Which accounts the audit log shows entries of (each under its own account).
+    let audited = async || -> std::collections::BTreeSet<String> {
+        let log: serde_json::Value = http.get(format!("{ui}/api/audit?q=triaged")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+        log["entries"].as_array().unwrap().iter().filter_map(|e| e["account"].as_str().map(str::to_string)).collect()
+    };
     let listed = refs().await;
     assert!(listed.iter().any(|r| r.starts_with(&format!("{ben}/"))), "the UI lists the new account's draft: {listed:?}");
+    assert_eq!(audited().await, [ann.clone(), ben.clone()].into(), "the audit log shows both accounts' decisions");
     assert!(listed.iter().any(|r| r.starts_with(&format!("{ann}/"))), "and still ann's: {listed:?}");
 
     // A broken edit of ann's config is said, and ann keeps working on the last good one.
@@ -130,6 +136,7 @@ Hi,\r\n\r\nThank you so much for the samples, they arrived today and look great.
     assert!(store.message_by_message_id(&ben, &after).await.unwrap().is_none(), "a removed account is not synced");
     let listed = refs().await;
     assert!(!listed.iter().any(|r| r.starts_with(&format!("{ben}/"))), "the UI no longer lists ben: {listed:?}");
+    assert_eq!(audited().await, [ann.clone()].into(), "nor his audit entries");
     // Mended, ann's config is taken anew, once: an unchanged file is never reloaded.
     assert!(!log_has(&log, &["accounts reloaded"]), "nothing was reloaded while no good config changed");
     write("ann.toml", &ann_config);

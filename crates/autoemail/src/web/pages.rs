@@ -729,13 +729,18 @@ pub struct AuditQuery {
 pub async fn audit_rows(shared: &Shared, q: &AuditQuery) -> WebResult<Vec<AuditRow>> {
     let limit = q.limit.unwrap_or(300).clamp(1, 5000);
     let mut rows = Vec::new();
-    // Accounts may share one store: each entry once, under its own account.
-    let mut seen = std::collections::HashSet::new();
-    for app in shared.apps().iter() {
-        for r in app.store.audit_log(AuditFilter { text: Some(q.q.clone()), limit: Some(limit), ..Default::default() }).await? {
-            if r.account.as_deref().is_some_and(|a| a != app.account()) || !seen.insert((r.id, r.at, r.action.clone(), r.reason.clone())) {
-                continue;
-            }
+    // Accounts may share one store: it is asked once, and each entry is shown under its own account.
+    for (store, apps) in shared.by_store() {
+        for r in store.audit_log(AuditFilter { text: Some(q.q.clone()), limit: Some(limit), ..Default::default() }).await? {
+            let app = match r.account.as_deref() {
+                Some(account) => match apps.iter().find(|a| a.account() == account) {
+                    Some(app) => app,
+                    // An account of the store that this UI does not serve.
+                    None => continue,
+                },
+                // About no message (a pause, a resync): under the store's first account.
+                None => &apps[0],
+            };
             let (subject, url) = match (r.draft_id, r.message_row) {
                 (Some(d), _) => (format!("draft {d}"), view::draft_url(app.account(), d)),
                 (None, Some(m)) => (format!("message {m}"), String::new()),
