@@ -404,7 +404,7 @@ async fn real_main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn worker_cmd(dir: &Path, id: Option<String>, options: WorkerFlags, web: bool, actor: &str) -> anyhow::Result<()> {
+async fn worker_cmd(dir: &Path, id: Option<String>, flags: WorkerFlags, web: bool, actor: &str) -> anyhow::Result<()> {
     let (folder, changes) = autoemail::account_folder::AccountFolder::open(dir).await?;
     for problem in &changes.problems {
         eprintln!("warning: skipped {problem}");
@@ -412,10 +412,10 @@ async fn worker_cmd(dir: &Path, id: Option<String>, options: WorkerFlags, web: b
     let url = folder.store_url().to_string();
     let roster = autoemail::roster::Roster::from_shared(folder.apps());
     let mut options = autoemail::worker::WorkerOptions {
-        sync_interval: std::time::Duration::from_secs(options.sync_interval.max(1)),
-        lease: std::time::Duration::from_secs(options.lease.max(5)),
-        syncers: options.syncers.max(1),
-        reload_interval: std::time::Duration::from_secs(options.reload_interval.max(1)),
+        sync_interval: std::time::Duration::from_secs(flags.sync_interval.max(1)),
+        lease: std::time::Duration::from_secs(flags.lease.max(5)),
+        syncers: flags.syncers.max(1),
+        reload_interval: std::time::Duration::from_secs(flags.reload_interval.max(1)),
         ..Default::default()
     };
     if let Some(id) = id {
