@@ -3,6 +3,7 @@
 //! removes accounts without restarting its workers. A config that does not
 //! load is skipped with its reason and the other accounts keep working; a
 //! broken edit of a running account keeps the account on its last good config.
+//! Its roster is what the worker's loops and review UI serve.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use autoemail_store::Store;
 
+use crate::roster::Roster;
 use crate::{App, AppError, Config, Result};
 
 pub struct AccountFolder {
@@ -17,6 +19,8 @@ pub struct AccountFolder {
     store_url: String,
     store: Arc<dyn Store>,
     files: BTreeMap<PathBuf, FileState>,
+    /// The accounts of `files`, replaced after each look that changes them.
+    roster: Roster,
 }
 
 /// What the folder held at the last look, per config file.
@@ -26,24 +30,18 @@ struct FileState {
     policy_file: Option<PathBuf>,
     /// The account it serves (the last good config after a broken edit).
     app: Option<Arc<App>>,
-    /// Why the current bytes do not load, once said.
+    /// Why the current bytes do not load.
     problem: Option<String>,
 }
 
 /// What one look at the folder changed.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Changes {
     pub joined: Vec<String>,
     pub left: Vec<String>,
     pub reloaded: Vec<String>,
     /// Configs that do not load, each said once (until it changes again).
     pub problems: Vec<String>,
-}
-
-impl Changes {
-    pub fn is_empty(&self) -> bool {
-        *self == Changes::default()
-    }
 }
 
 impl AccountFolder {
@@ -71,7 +69,7 @@ impl AccountFolder {
             return Err(AppError::Config(format!("no account config in {} loads:\n  {}", dir.display(), problems.join("\n  "))));
         };
         let store: Arc<dyn Store> = Arc::new(autoemail_store::PgStore::connect(&store_url).await?);
-        let mut folder = AccountFolder { dir: dir.to_path_buf(), store_url, store, files: BTreeMap::new() };
+        let mut folder = AccountFolder { dir: dir.to_path_buf(), store_url, store, files: BTreeMap::new(), roster: Roster::from_shared(Vec::new()) };
         let changes = folder.rescan().await?;
         if folder.apps().is_empty() {
             return Err(AppError::Config(format!("no account config in {} loads:\n  {}", dir.display(), changes.problems.join("\n  "))));
@@ -87,14 +85,20 @@ impl AccountFolder {
         &self.store_url
     }
 
+    /// The accounts served, as they come and go with each look at the folder.
+    pub fn roster(&self) -> Roster {
+        self.roster.clone()
+    }
+
     /// The accounts served now, in file-name order.
     pub fn apps(&self) -> Vec<Arc<App>> {
         self.files.values().filter_map(|f| f.app.clone()).collect()
     }
 
     /// Look at the folder again. Unchanged files keep their accounts as they
-    /// are; new accounts are registered in the store before they count. When
-    /// the store cannot take them, nothing changes and the next look tries again.
+    /// are; new accounts are registered in the store before they join the
+    /// roster. When the store cannot take them, nothing changes and the next
+    /// look tries again.
     pub async fn rescan(&mut self) -> Result<Changes> {
         let paths = config_paths(&self.dir)?;
         // A name stays with the file that holds it: a second file naming the same account is refused.
@@ -103,16 +107,18 @@ impl AccountFolder {
         let mut files = BTreeMap::new();
         let mut problems = Vec::new();
         for path in paths {
-            let looked = self.look_at(&path, self.files.get(&path), &taken);
-            if let Some(app) = &looked.app {
+            let old = self.files.get(&path);
+            let state = self.look_at(&path, old, &taken);
+            if let Some(app) = &state.app {
                 taken.entry(app.account().to_string()).or_insert_with(|| path.clone());
             }
-            if let Some(problem) = &looked.problem
-                && !looked.problem_said
+            // Said once: not again while the same reason stands.
+            if let Some(problem) = &state.problem
+                && old.and_then(|o| o.problem.as_ref()) != Some(problem)
             {
                 problems.push(problem.clone());
             }
-            files.insert(path, looked.into_state());
+            files.insert(path, state);
         }
         let by_name = |files: &BTreeMap<PathBuf, FileState>| -> HashMap<String, Arc<App>> {
             files.values().filter_map(|f| f.app.clone()).map(|a| (a.account().to_string(), a)).collect()
@@ -125,6 +131,9 @@ impl AccountFolder {
             self.store.register_account(name).await?;
         }
         self.files = files;
+        if !(joined.is_empty() && left.is_empty() && reloaded.is_empty()) {
+            self.roster.replace(self.apps());
+        }
         joined.sort();
         left.sort();
         reloaded.sort();
@@ -132,11 +141,19 @@ impl AccountFolder {
     }
 
     /// One config file: kept as it was, loaded anew, or refused with a reason.
-    fn look_at(&self, path: &Path, old: Option<&FileState>, taken: &HashMap<String, PathBuf>) -> Looked {
+    fn look_at(&self, path: &Path, old: Option<&FileState>, taken: &HashMap<String, PathBuf>) -> FileState {
+        // A running account keeps its last good config while the file does not load.
         let old_app = old.and_then(|o| o.app.clone());
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
-            Err(e) => return Looked::refused(old, Vec::new(), None, old_app, format!("account config {}: {e}", path.display())),
+            Err(e) => {
+                return FileState {
+                    fingerprint: Vec::new(),
+                    policy_file: None,
+                    app: old_app,
+                    problem: Some(format!("account config {}: {e}", path.display())),
+                };
+            }
         };
         let policy_file = old.and_then(|o| o.policy_file.clone());
         let fingerprint = fingerprint(&bytes, policy_file.as_deref());
@@ -144,7 +161,7 @@ impl AccountFolder {
             && o.fingerprint == fingerprint
             && o.problem.is_none()
         {
-            return Looked { app: old_app, fingerprint, policy_file, problem: None, problem_said: true };
+            return FileState { fingerprint, policy_file, app: old_app, problem: None };
         }
         let loaded = Config::load(path).and_then(|config| {
             if config.store.postgres_url()?.as_deref() != Some(self.store_url.as_str()) {
@@ -167,38 +184,16 @@ impl AccountFolder {
                 // Judged by the policy file the config names now (read after
                 // loading: a change in between loads it once more, never misses it).
                 let fingerprint = self::fingerprint(&bytes, policy_file.as_deref());
-                Looked { app: Some(Arc::new(app)), fingerprint, policy_file, problem: None, problem_said: true }
+                FileState { fingerprint, policy_file, app: Some(Arc::new(app)), problem: None }
             }
             Err(e) => {
                 let problem = match e {
                     AppError::Config(m) if m.starts_with(&path.display().to_string()) => m,
                     e => format!("account config {}: {e}", path.display()),
                 };
-                // A running account keeps its last good config.
-                Looked::refused(old, fingerprint, policy_file, old_app, problem)
+                FileState { fingerprint, policy_file, app: old_app, problem: Some(problem) }
             }
         }
-    }
-}
-
-/// The outcome of looking at one file.
-struct Looked {
-    app: Option<Arc<App>>,
-    fingerprint: Vec<u8>,
-    policy_file: Option<PathBuf>,
-    problem: Option<String>,
-    /// The problem was reported at an earlier look.
-    problem_said: bool,
-}
-
-impl Looked {
-    fn refused(old: Option<&FileState>, fingerprint: Vec<u8>, policy_file: Option<PathBuf>, app: Option<Arc<App>>, problem: String) -> Looked {
-        let said = old.is_some_and(|o| o.problem.as_deref() == Some(problem.as_str()));
-        Looked { app, fingerprint, policy_file, problem: Some(problem), problem_said: said }
-    }
-
-    fn into_state(self) -> FileState {
-        FileState { fingerprint: self.fingerprint, policy_file: self.policy_file, app: self.app, problem: self.problem }
     }
 }
 

@@ -410,7 +410,6 @@ async fn worker_cmd(dir: &Path, id: Option<String>, flags: WorkerFlags, web: boo
         eprintln!("warning: skipped {problem}");
     }
     let url = folder.store_url().to_string();
-    let roster = autoemail::roster::Roster::from_shared(folder.apps());
     let mut options = autoemail::worker::WorkerOptions {
         sync_interval: std::time::Duration::from_secs(flags.sync_interval.max(1)),
         lease: std::time::Duration::from_secs(flags.lease.max(5)),
@@ -422,13 +421,13 @@ async fn worker_cmd(dir: &Path, id: Option<String>, flags: WorkerFlags, web: boo
         options.id = id;
     }
     let _ui = if web {
-        let server = autoemail::web::serve_roster(roster.clone(), actor).await?;
+        let server = autoemail::web::serve_roster(folder.roster(), actor).await?;
         println!("Review UI for the folder's accounts: {}", server.url());
         Some(server)
     } else {
         None
     };
-    autoemail::worker::run(roster, Some(folder), options, Some(url)).await?;
+    autoemail::worker::run(folder, options, Some(url)).await?;
     Ok(())
 }
 

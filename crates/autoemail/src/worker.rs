@@ -31,7 +31,6 @@ use tokio::sync::Notify;
 
 use crate::account_folder::{AccountFolder, Changes};
 use crate::outbox::ImapFiler;
-use crate::roster::Roster;
 use crate::{App, AppError, Result, now};
 
 #[derive(Debug, Clone)]
@@ -76,20 +75,10 @@ fn report_changes(changes: &Changes) {
 }
 
 /// Run until an unrecoverable error; transient ones are logged and retried.
-/// With `folder`, its configs are read again every `reload_interval` and the
-/// roster follows them (the review UI may share the roster).
-pub async fn run(roster: Roster, folder: Option<AccountFolder>, options: WorkerOptions, events_url: Option<String>) -> Result<()> {
-    let apps = roster.apps();
-    let Some(first) = apps.first() else {
-        return Err(AppError::Config("no accounts to work on".into()));
-    };
-    let store = first.store.clone();
-    for app in apps.iter() {
-        if app.drafting_inline {
-            return Err(AppError::Config(format!("[{}] drafts inline; a worker's accounts leave drafting to draft jobs", app.account())));
-        }
-        app.store.register_account(app.account()).await?;
-    }
+/// The folder's configs are read again every `reload_interval`, and its
+/// roster (which the review UI may serve too) follows them.
+pub async fn run(mut folder: AccountFolder, options: WorkerOptions, events_url: Option<String>) -> Result<()> {
+    let (roster, store) = (folder.roster(), folder.store());
     let wake_draft = Arc::new(Notify::new());
     let wake_send = Arc::new(Notify::new());
 
@@ -117,17 +106,13 @@ pub async fn run(roster: Roster, folder: Option<AccountFolder>, options: WorkerO
     }
 
     let mut tasks = Vec::new();
-    if let Some(mut folder) = folder {
-        let (roster, every) = (roster.clone(), options.reload_interval.max(Duration::from_secs(1)));
+    {
+        let every = options.reload_interval.max(Duration::from_secs(1));
         tasks.push(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
                 match folder.rescan().await {
-                    Ok(changes) if changes.is_empty() => {}
-                    Ok(changes) => {
-                        report_changes(&changes);
-                        roster.replace(folder.apps());
-                    }
+                    Ok(changes) => report_changes(&changes),
                     Err(e) => tracing::warn!("reading the account folder again: {e}"),
                 }
             }
@@ -234,7 +219,7 @@ pub async fn run(roster: Roster, folder: Option<AccountFolder>, options: WorkerO
             }
         }));
     }
-    println!("worker {} serving {} account(s)", options.id, apps.len());
+    println!("worker {} serving {} account(s)", options.id, roster.apps().len());
     // The loops run for good; one ending means it panicked.
     let (ended, _, _) = futures::future::select_all(tasks).await;
     Err(AppError::Other(match ended {

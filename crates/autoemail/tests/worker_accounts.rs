@@ -145,6 +145,8 @@ Hi,\r\n\r\nThank you so much for the samples, they arrived today and look great.
     wait_until("ann's fourth message drafted", WAIT, async || drafted(store.as_ref(), &ann, &fourth).await).await;
     let reloads = std::fs::read_to_string(&log).unwrap().lines().filter(|l| l.contains("accounts reloaded")).count();
     assert_eq!(reloads, 1, "one reload for one change");
+    let said = std::fs::read_to_string(&log).unwrap().lines().filter(|l| l.contains("skipped") && l.contains("broken.toml")).count();
+    assert_eq!(said, 1, "a config that does not load is said once, not at every look");
     assert!(
         !log_has(&log, &["a worker loop stopped"]) && !log_has(&log, &["panicked"]),
         "the worker ran throughout:\n{}",
