@@ -36,7 +36,7 @@ async fn main() {
     let admin = PgStore::admin(&admin_url).await.unwrap();
     PgStore::drop_database(&admin, &db).await.unwrap();
     PgStore::create_database(&admin, &db).await.unwrap();
-    let url = format!("{}/{db}", admin_url.split('?').next().unwrap().rsplit_once('/').unwrap().0);
+    let url = PgStore::database_url(&admin_url, &db);
 
     let tmp = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.unwrap());

@@ -114,7 +114,7 @@ Date: Mon, 30 Nov 2026 {:02}:{:02}:{:02} +0000\r\n\r\nHi, could you check item {
             for (writers, batch) in RUNS {
                 let db = format!("autoemail_bench_{}_{writers}_{batch}", std::process::id());
                 PgStore::create_database(&admin, &db).await.unwrap();
-                let db_url = format!("{}/{db}", url.rsplit_once('/').unwrap().0);
+                let db_url = PgStore::database_url(&url, &db);
                 let pg = app(tmp.path(), &format!("pg{writers}-{batch}"), &format!("url = \"{db_url}\"")).await;
                 rows.push(("PostgreSQL (local, default durability)", writers, batch, ingest(&pg, &messages, writers, batch).await));
                 drop(pg);

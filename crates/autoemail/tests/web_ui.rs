@@ -4,6 +4,7 @@
 //! sent), the hold passing (sent exactly once), groups, snooze, audit search,
 //! and an OpenAPI document that names every route.
 
+mod common;
 mod web;
 
 use autoemail::pipeline::Source;
@@ -286,19 +287,9 @@ fn a_public_bind_without_a_password_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_store_wakes_the_page_when_another_process_stores_mail() {
-    let Some(admin_url) = std::env::var("AUTOEMAIL_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
-        if std::env::var_os("AUTOEMAIL_REQUIRE_PEERS").is_some() {
-            panic!("AUTOEMAIL_TEST_POSTGRES_URL is required here");
-        }
-        eprintln!("\n*** SKIPPED a_postgres_store_wakes_the_page...: set AUTOEMAIL_TEST_POSTGRES_URL ***\n");
-        return;
-    };
-    use autoemail_store::PgStore;
+    let Some(admin_url) = common::postgres_admin_url("a_postgres_store_wakes_the_page_when_another_process_stores_mail") else { return };
     let db = format!("autoemail_web_{}", std::process::id());
-    let admin = PgStore::admin(&admin_url).await.unwrap();
-    PgStore::drop_database(&admin, &db).await.unwrap();
-    PgStore::create_database(&admin, &db).await.unwrap();
-    let url = format!("{}/{db}", admin_url.split('?').next().unwrap().rsplit_once('/').unwrap().0);
+    let url = common::fresh_database(&admin_url, &db).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
     autoemail::config::write_private(
@@ -328,7 +319,7 @@ async fn a_postgres_store_wakes_the_page_when_another_process_stores_mail() {
     drop(b);
     server.task.abort();
     drop(other);
-    let _ = PgStore::drop_database(&admin, &db).await;
+    common::drop_database(&admin_url, &db).await;
 }
 
 /// A long queue: the page lists the most urgent 200 and says how many more

@@ -40,6 +40,18 @@ impl PgStore {
         Ok(PgPoolOptions::new().max_connections(1).connect(url).await?)
     }
 
+    /// The URL of database `name` on the server of `url` (same role, host
+    /// and options), for a database made with `create_database`.
+    pub fn database_url(url: &str, name: &str) -> String {
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, format!("?{q}")),
+            None => (url, String::new()),
+        };
+        let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+        let path_start = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
+        format!("{}/{name}{query}", &base[..path_start])
+    }
+
     pub async fn create_database(admin: &PgPool, name: &str) -> Result<()> {
         check_identifier(name)?;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(admin).await?;

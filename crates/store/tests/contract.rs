@@ -519,17 +519,7 @@ async fn fresh_database(admin_url: &str) -> (String, String) {
     let name = format!("autoemail_test_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
     let admin = PgStore::admin(admin_url).await.unwrap();
     PgStore::create_database(&admin, &name).await.unwrap();
-    (with_database(admin_url, &name), name)
+    (PgStore::database_url(admin_url, &name), name)
 }
 
 static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
-    format!("{}/{db}{query}", &base[..path_start])
-}

@@ -201,7 +201,7 @@ pub async fn fresh_database(admin_url: &str, name: &str) -> String {
     let admin = autoemail_store::PgStore::admin(admin_url).await.unwrap();
     autoemail_store::PgStore::drop_database(&admin, name).await.unwrap();
     autoemail_store::PgStore::create_database(&admin, name).await.unwrap();
-    format!("{}/{name}", admin_url.split('?').next().unwrap().rsplit_once('/').unwrap().0)
+    autoemail_store::PgStore::database_url(admin_url, name)
 }
 
 pub async fn drop_database(admin_url: &str, name: &str) {
