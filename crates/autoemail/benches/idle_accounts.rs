@@ -81,8 +81,9 @@ async fn main() {
     let mut all = Vec::new();
     for _ in 0..PASSES {
         let t = Instant::now();
+        // As the page did before: a query of its own for each account.
         for name in &names {
-            std::hint::black_box(store.answered_counts(name).await.unwrap());
+            std::hint::black_box(store.answered_counts_of(std::slice::from_ref(name)).await.unwrap());
         }
         each.push(t.elapsed().as_secs_f64());
         let t = Instant::now();

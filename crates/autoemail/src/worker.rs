@@ -178,7 +178,8 @@ pub async fn run(mut folder: AccountFolder, options: WorkerOptions, events_url: 
             let mut senders: HashMap<String, (Arc<App>, _, _)> = HashMap::new();
             loop {
                 let apps = roster.apps();
-                senders.retain(|account, (built_for, _, _)| apps.iter().any(|a| a.account() == account && Arc::ptr_eq(a, built_for)));
+                let by_name: HashMap<&str, &Arc<App>> = apps.iter().map(|a| (a.account(), a)).collect();
+                senders.retain(|account, (built_for, _, _)| by_name.get(account.as_str()).is_some_and(|a| Arc::ptr_eq(a, built_for)));
                 // One query for every account, then only those with replies to send, settle or file.
                 let names: Vec<String> = apps.iter().map(|a| a.account().to_string()).collect();
                 let busy: std::collections::HashSet<String> = match store.accounts_with_outbox_work(&names, now()).await {

@@ -135,10 +135,10 @@ pub trait Store: Send + Sync {
 
     /// Keep a waiting draft out of the queue until `until` (None: back now), with its audit entry.
     async fn snooze(&self, draft_id: i64, until: Option<i64>, audit: AuditEvent) -> Result<()>;
-    /// How many messages from each sender (lower-cased address) the person has answered: sender importance.
-    async fn answered_counts(&self, account: &str) -> Result<std::collections::HashMap<String, i64>>;
-    /// `answered_counts` of many accounts in one query (a worker's review UI
-    /// serves them all): account → sender → count; accounts with none are absent.
+    /// How many messages from each sender (lower-cased address) the person has
+    /// answered, for each of these accounts in one query (a worker's review UI
+    /// serves them all): sender importance. account → sender → count; accounts
+    /// with none are absent.
     async fn answered_counts_of(&self, accounts: &[String]) -> Result<std::collections::HashMap<String, std::collections::HashMap<String, i64>>>;
     /// Every draft created at or after `since`, with what happened to it, for stats.
     async fn draft_facts(&self, account: &str, since: i64) -> Result<Vec<DraftFacts>>;

@@ -726,14 +726,6 @@ macro_rules! store_impl {
                     commit_audited(tx, &audit).await
                 }
 
-                async fn answered_counts(&self, account: &str) -> Result<std::collections::HashMap<String, i64>> {
-                    let rows = sqlx::query("SELECT lower(from_email) AS e, COUNT(*) AS n FROM messages WHERE account = $1 AND answered = 1 AND from_email IS NOT NULL GROUP BY lower(from_email)")
-                        .bind(account)
-                        .fetch_all(&self.pool)
-                        .await?;
-                    rows.iter().map(|r| Ok((r.try_get::<String, _>("e")?, r.try_get::<i64, _>("n")?))).collect()
-                }
-
                 async fn answered_counts_of(
                     &self,
                     accounts: &[String],

@@ -265,6 +265,7 @@ impl Shared {
             // One query for every served account of the store, not one each.
             let served: Vec<String> = apps.iter().map(|a| a.account().to_string()).collect();
             let importance = store.answered_counts_of(&served).await?;
+            let served: std::collections::HashSet<String> = served.into_iter().collect();
             let none = HashMap::new();
             for item in items {
                 // A shared store may hold accounts this UI does not serve.
