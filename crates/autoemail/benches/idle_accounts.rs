@@ -5,7 +5,10 @@
 //!   due, replies to file) and as it is now (one query for the accounts with
 //!   work, then only those);
 //! - the sender importance the review UI's queue reads on every refresh (every
-//!   4 s while it is open), one query per account before, one for all now.
+//!   4 s while it is open), one query per account before, one for all now;
+//! - the review UI's stats and policy pages (and the stats API) over the same
+//!   accounts, once each holds a draft and every other one a rejected draft,
+//!   median of 7 HTTP requests on loopback.
 //!
 //! Run it with:
 //!
@@ -20,11 +23,27 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use autoemail::pipeline::Source;
 use autoemail::{App, Config};
 use autoemail_store::{PgStore, Store};
 
 const ACCOUNTS: usize = 1_000;
 const PASSES: usize = 5;
+
+/// Median of 7 requests, and the size of the answer.
+async fn median_ms(http: &reqwest::Client, url: &str) -> (f64, usize) {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..7 {
+        let t = Instant::now();
+        let resp = http.get(url).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "GET {url}");
+        bytes = resp.bytes().await.unwrap().len();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], bytes)
+}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -46,7 +65,7 @@ async fn main() {
         let path = tmp.path().join(format!("{name}.toml"));
         autoemail::config::write_private(
             &path,
-            &format!("[account]\nname = \"{name}\"\naddress = \"{name}@example.test\"\n\n[store]\nurl = \"{url}\"\n\n[outbox]\nmaildir = \"sent\"\n"),
+            &format!("[account]\nname = \"{name}\"\naddress = \"{name}@example.test\"\n\n[store]\nurl = \"{url}\"\n\n[outbox]\nmaildir = \"sent\"\n\n[web]\nbind = \"127.0.0.1:0\"\n"),
         )
         .unwrap();
         let app = App::with_store(Config::load(&path).unwrap(), store.clone()).unwrap();
@@ -94,6 +113,30 @@ async fn main() {
     println!("review UI queue refresh, sender importance of {ACCOUNTS} accounts (best of {PASSES}):");
     println!("  one query per account (before):       {:>8.1} ms", each * 1e3);
     println!("  one query for all:                     {:>8.2} ms  ({:.0}x less; the page refreshes every 4 s)", all * 1e3, each / all);
+
+    // Some history for the pages to show: a draft in every account, every other one rejected.
+    let apps: Vec<Arc<App>> = apps.into_iter().map(Arc::new).collect();
+    let t = Instant::now();
+    for (i, app) in apps.iter().enumerate() {
+        let raw = format!(
+            "From: Dana <dana{i}@customer.test>\r\nTo: {}@example.test\r\nSubject: Opening hours\r\nMessage-ID: <q{i}@customer.test>\r\nDate: Mon, 2 Nov 2026 09:00:00 +0000\r\n\r\nHello, could you tell me when your shop opens on Saturdays?\r\n",
+            app.account()
+        );
+        let outcome = app.ingest(raw.as_bytes(), Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap();
+        let autoemail::pipeline::IngestOutcome::Stored { draft: Some(draft), .. } = outcome else { panic!("no draft for account {i}: {outcome:?}") };
+        if i % 2 == 0 {
+            app.reject(draft, "bench", "not needed").await.unwrap();
+        }
+    }
+    println!("review UI pages: {ACCOUNTS} accounts given a draft each, every other one rejected, in {:.0} s", t.elapsed().as_secs_f64());
+    let server = autoemail::web::serve_roster(autoemail::roster::Roster::from_shared(apps.clone()), "bench").await.unwrap();
+    let http = reqwest::Client::new();
+    let base = server.url();
+    for (what, path) in [("stats page", "/stats"), ("stats API", "/api/stats"), ("policy page", "/policy")] {
+        let (ms, bytes) = median_ms(&http, &format!("{base}{path}")).await;
+        println!("  {what:<12} {path:<11} {ms:>8.1} ms  ({} kB; a page a person opens, aim: well under a second)", bytes / 1000);
+    }
+    server.task.abort();
     drop(apps);
     drop(store);
     let _ = PgStore::drop_database(&admin, &db).await;

@@ -6,7 +6,7 @@
 use autoemail_core::audit::AuditEvent;
 use autoemail_core::autonomy::{self, Bar, Outcome, State, Transition, Verdict, change_ratio};
 use autoemail_core::risk::RiskLevel;
-use autoemail_store::{StoredDraft, StoredOutcome};
+use autoemail_store::{AutonomyRecord, StoredDraft, StoredOutcome};
 use serde::Serialize;
 
 use crate::{App, AppError, Result, now};
@@ -100,34 +100,57 @@ impl App {
     }
 
     pub async fn autonomy_report(&self) -> Result<Vec<CategoryReport>> {
-        let bar = self.autonomy_bar();
         let states = self.store.autonomy_states(self.account()).await?;
         let all = self.store.outcomes(self.account(), None, 0).await?;
-        let mut keys: Vec<String> = all.iter().map(|o| o.key.clone()).chain(states.iter().map(|s| s.key.clone())).collect();
-        keys.sort();
-        keys.dedup();
-        let mut out = Vec::new();
-        for key in keys {
-            let record = states.iter().find(|s| s.key == key);
-            let mine: Vec<&StoredOutcome> = all.iter().filter(|o| o.key == key).collect();
-            let outcomes: Vec<Outcome> = mine.iter().map(|o| o.outcome.clone()).collect();
-            let kept: Vec<f64> = outcomes.iter().filter(|o| o.verdict != Verdict::Rejected).map(|o| o.change).collect();
-            out.push(CategoryReport {
-                key: key.clone(),
-                state: record.map(|r| r.state).unwrap_or(State::Shadow),
-                reason: record.map(|r| r.reason.clone()).unwrap_or_else(|| "not yet proposed".into()),
-                changed_at: record.map(|r| r.changed_at),
-                reviewed: outcomes.len(),
-                approved_unchanged: outcomes.iter().filter(|o| o.verdict == Verdict::Approved).count(),
-                edited: outcomes.iter().filter(|o| o.verdict == Verdict::Edited).count(),
-                rejected: outcomes.iter().filter(|o| o.verdict == Verdict::Rejected).count(),
-                mean_change: if kept.is_empty() { 0.0 } else { kept.iter().sum::<f64>() / kept.len() as f64 },
-                streak: autonomy::streak(&outcomes, &bar),
-                needed: bar.streak,
-                shadow_would_send: mine.iter().filter(|o| o.shadow_auto_send).count(),
-                shadow_approved_unchanged: mine.iter().filter(|o| o.shadow_auto_send && o.outcome.verdict == Verdict::Approved).count(),
-            });
-        }
-        Ok(out)
+        Ok(category_reports(&self.autonomy_bar(), &states, &all))
     }
+}
+
+/// Each account's autonomy report, reading each store once for all the
+/// accounts it holds (a page of many accounts would otherwise ask twice per
+/// account). Accounts with nothing reviewed or proposed map to an empty list.
+pub async fn autonomy_reports(apps: &[std::sync::Arc<App>]) -> Result<std::collections::HashMap<String, Vec<CategoryReport>>> {
+    let mut out = std::collections::HashMap::new();
+    for (store, apps) in crate::roster::by_store(apps) {
+        let names: Vec<String> = apps.iter().map(|a| a.account().to_string()).collect();
+        let mut states = store.autonomy_states_of(&names).await?;
+        let mut outcomes = store.outcomes_of(&names, 0).await?;
+        for app in apps {
+            let states = states.remove(app.account()).unwrap_or_default();
+            let outcomes = outcomes.remove(app.account()).unwrap_or_default();
+            out.insert(app.account().to_string(), category_reports(&app.autonomy_bar(), &states, &outcomes));
+        }
+    }
+    Ok(out)
+}
+
+/// Every category's standing from its recorded state and outcomes (all of
+/// them, oldest first), in key order.
+pub(crate) fn category_reports(bar: &Bar, states: &[AutonomyRecord], all: &[StoredOutcome]) -> Vec<CategoryReport> {
+    let mut keys: Vec<&str> = all.iter().map(|o| o.key.as_str()).chain(states.iter().map(|s| s.key.as_str())).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut out = Vec::new();
+    for key in keys {
+        let record = states.iter().find(|s| s.key == key);
+        let mine: Vec<&StoredOutcome> = all.iter().filter(|o| o.key == key).collect();
+        let outcomes: Vec<Outcome> = mine.iter().map(|o| o.outcome.clone()).collect();
+        let kept: Vec<f64> = outcomes.iter().filter(|o| o.verdict != Verdict::Rejected).map(|o| o.change).collect();
+        out.push(CategoryReport {
+            key: key.to_string(),
+            state: record.map(|r| r.state).unwrap_or(State::Shadow),
+            reason: record.map(|r| r.reason.clone()).unwrap_or_else(|| "not yet proposed".into()),
+            changed_at: record.map(|r| r.changed_at),
+            reviewed: outcomes.len(),
+            approved_unchanged: outcomes.iter().filter(|o| o.verdict == Verdict::Approved).count(),
+            edited: outcomes.iter().filter(|o| o.verdict == Verdict::Edited).count(),
+            rejected: outcomes.iter().filter(|o| o.verdict == Verdict::Rejected).count(),
+            mean_change: if kept.is_empty() { 0.0 } else { kept.iter().sum::<f64>() / kept.len() as f64 },
+            streak: autonomy::streak(&outcomes, bar),
+            needed: bar.streak,
+            shadow_would_send: mine.iter().filter(|o| o.shadow_auto_send).count(),
+            shadow_approved_unchanged: mine.iter().filter(|o| o.shadow_auto_send && o.outcome.verdict == Verdict::Approved).count(),
+        });
+    }
+    out
 }

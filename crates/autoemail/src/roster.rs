@@ -37,3 +37,19 @@ impl Roster {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(apps);
     }
 }
+
+/// A store and the accounts it holds (never none).
+pub type StoreGroup = (Arc<dyn autoemail_store::Store>, Vec<Arc<App>>);
+
+/// The accounts grouped by the store they share (a worker's accounts all
+/// share one), in their order: each store is asked once, not once per account.
+pub fn by_store(apps: &[Arc<App>]) -> Vec<StoreGroup> {
+    let mut groups: Vec<StoreGroup> = Vec::new();
+    for app in apps {
+        match groups.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &app.store)) {
+            Some((_, apps)) => apps.push(app.clone()),
+            None => groups.push((app.store.clone(), vec![app.clone()])),
+        }
+    }
+    groups
+}

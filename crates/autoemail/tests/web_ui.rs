@@ -379,3 +379,94 @@ Date: Mon, 23 Nov 2026 08:{n:02}:00 +0000\r\n\r\nHi Sam, could you confirm item 
     let page = b.get(&format!("/draft/{last}")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Earlier in this thread (59)") && page.contains("The 50 latest are shown; 9 older ones are not."), "{page}");
 }
+
+/// A question to `to`, which the offline drafter answers with a routine reply.
+fn question(n: usize, to: &str) -> String {
+    format!(
+        "From: Dana Reyes <dana@customer.example>\r\nTo: {to}\r\nSubject: Samples\r\nMessage-ID: <q{n}-{to}>\r\n\
+Date: Mon, 23 Nov 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi,\r\n\r\nThank you for the samples, they arrived today.\r\n\r\nDana\r\n"
+    )
+}
+
+/// Two accounts, each with a SQLite store of its own (so their draft ids are
+/// the same numbers): the stats page shows each account on its own or both
+/// together, and the sums of the two are the figures of both.
+#[tokio::test]
+async fn stats_of_each_account_and_of_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut apps = Vec::new();
+    for name in ["ann", "ben"] {
+        let home = dir.path().join(name);
+        std::fs::create_dir_all(&home).unwrap();
+        let config = format!(
+            "[account]\nname = \"{name}\"\naddress = \"{name}@northwind.example\"\n\n[store]\npath = \"store.sqlite\"\n\n\
+[outbox]\nhold_seconds = 0\nmaildir = \"sent-mail\"\n\n[policy]\ndefault = \"review\"\n\n[web]\nbind = \"127.0.0.1:0\"\n"
+        );
+        autoemail::config::write_private(&home.join("config.toml"), &config).unwrap();
+        apps.push(autoemail::App::open(autoemail::Config::load(&home.join("config.toml")).unwrap()).await.unwrap());
+    }
+    let mut drafts = Vec::new();
+    for app in &apps {
+        let mut ids = Vec::new();
+        for n in 0..2 {
+            let to = format!("{}@northwind.example", app.account());
+            match app.ingest(question(n, &to).as_bytes(), Source { mailbox: "INBOX", uid: None, uidvalidity: None }).await.unwrap() {
+                autoemail::pipeline::IngestOutcome::Stored { draft: Some(d), .. } => ids.push(d),
+                other => panic!("no draft for {}: {other:?}", app.account()),
+            }
+        }
+        drafts.push(ids);
+    }
+    assert_eq!(drafts[0], drafts[1], "the two stores number their drafts alike");
+    let (ann, ben) = (&apps[0], &apps[1]);
+    // ann rewrites her first reply before sending it; ben sends his as drafted and rejects his second.
+    ann.approve(drafts[0][0], "tester", Some("Hi Dana,\n\nGlad they arrived safely. Tell me which one you prefer and I will set it aside.\n\nAnn".into()))
+        .await
+        .unwrap();
+    ben.approve(drafts[1][0], "tester", None).await.unwrap();
+    ben.reject(drafts[1][1], "tester", "not needed").await.unwrap();
+    for app in &apps {
+        let report = app.deliver_due(app.sender().unwrap().as_ref(), None).await.unwrap();
+        assert_eq!(report.sent, 1, "{}: {report:?}", app.account());
+    }
+
+    let server = autoemail::web::serve(apps.clone(), "tester").await.unwrap();
+    let b = Browser::open(&server.url()).await;
+    let both = b.json("/api/stats").await;
+    let of_ann = b.json("/api/stats?account=ann").await;
+    let of_ben = b.json("/api/stats?account=ben&days=7").await;
+    assert_eq!((&both["account"], &of_ann["account"], &of_ben["account"]), (&Value::Null, &Value::from("ann"), &Value::from("ben")));
+    let n = |v: &Value, k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} in {v}"));
+    for k in ["drafts", "sent", "edited", "rejected", "approved_unchanged"] {
+        assert_eq!(n(&both, k), n(&of_ann, k) + n(&of_ben, k), "{k}: both accounts are the sum of each");
+    }
+    assert_eq!((n(&of_ann, "drafts"), n(&of_ann, "edited"), n(&of_ann, "rejected")), (2.0, 1.0, 0.0));
+    assert_eq!((n(&of_ben, "drafts"), n(&of_ben, "approved_unchanged"), n(&of_ben, "rejected")), (2.0, 1.0, 1.0));
+    // Each sent reply's saving counts its own account's edit, though both drafts have one id.
+    assert!(n(&of_ann, "minutes_saved") < n(&of_ben, "minutes_saved") + 0.25, "ann's edit costs review time: {of_ann} {of_ben}");
+    assert!((n(&both, "minutes_saved") - (n(&of_ann, "minutes_saved") + n(&of_ben, "minutes_saved"))).abs() < 1e-9, "{both}");
+    let accounts_of = |v: &Value| {
+        let mut a: Vec<String> = v["autonomy"].as_array().unwrap().iter().map(|c| c["account"].as_str().unwrap().to_string()).collect();
+        a.dedup();
+        a
+    };
+    let reviewed = |kinds: &Value| kinds.as_array().unwrap().iter().map(|c| c["reviewed"].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(accounts_of(&of_ann), vec!["ann"], "{of_ann}");
+    assert_eq!(accounts_of(&both), vec!["ann", "ben"], "each account's kinds of reply, named: {both}");
+    assert_eq!((reviewed(&of_ann["autonomy"]), reviewed(&of_ben["autonomy"]), reviewed(&both["autonomy"])), (1, 2, 3));
+    assert_eq!(b.get("/api/stats?account=carl").send().await.unwrap().status(), 404);
+
+    let page = b.get("/stats").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<option value=\"ben\">ben</option>"), "the page offers each account");
+    assert!(page.contains("<th>Account</th>"), "the autonomy table names the account of each row when both are shown");
+    let ben_page = b.get("/stats?account=ben&days=7").send().await.unwrap().text().await.unwrap();
+    assert!(ben_page.contains("The last 7 days · ben"), "the heading names the account");
+    assert!(ben_page.contains("<option value=\"ben\" selected>ben</option>") && ben_page.contains("<option value=\"7\" selected>7 days</option>"));
+    assert!(!ben_page.contains("<th>Account</th>"));
+    // The policy page and API show each account's own autonomy record.
+    let policy = b.json("/api/policy").await;
+    let each: Vec<(String, u64)> =
+        policy["accounts"].as_array().unwrap().iter().map(|a| (a["account"].as_str().unwrap().to_string(), reviewed(&a["autonomy"]))).collect();
+    assert_eq!(each, vec![("ann".to_string(), 1), ("ben".to_string(), 2)], "{policy}");
+    server.task.abort();
+}

@@ -58,6 +58,9 @@ impl StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Records of several accounts read in one query: account → its records.
+pub type ByAccount<T> = std::collections::HashMap<String, Vec<T>>;
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Insert a message; a message already stored (same dedup key) is not duplicated.
@@ -115,6 +118,8 @@ pub trait Store: Send + Sync {
     async fn sent_since(&self, account: &str, since: i64) -> Result<i64>;
     /// Why and since when sending is paused, if it is.
     async fn paused(&self, account: &str) -> Result<Option<(String, i64)>>;
+    /// The paused accounts among these, with why and since when, in one query.
+    async fn paused_of(&self, accounts: &[String]) -> Result<std::collections::HashMap<String, (String, i64)>>;
     async fn outbox_item(&self, id: i64) -> Result<OutboxItem>;
     async fn outbox_by_state(&self, state: OutboxState) -> Result<Vec<OutboxItem>>;
     /// One account's outbox entries in `state` (a shared store holds many accounts').
@@ -140,8 +145,10 @@ pub trait Store: Send + Sync {
     /// serves them all): sender importance. account → sender → count; accounts
     /// with none are absent.
     async fn answered_counts_of(&self, accounts: &[String]) -> Result<std::collections::HashMap<String, std::collections::HashMap<String, i64>>>;
-    /// Every draft created at or after `since`, with what happened to it, for stats.
-    async fn draft_facts(&self, account: &str, since: i64) -> Result<Vec<DraftFacts>>;
+    /// Every draft of these accounts created at or after `since`, with what
+    /// happened to it, for stats: one query however many accounts, oldest
+    /// first; accounts with none are absent.
+    async fn draft_facts_of(&self, accounts: &[String], since: i64) -> Result<ByAccount<DraftFacts>>;
 
     async fn audit(&self, event: AuditEvent) -> Result<()>;
     async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditRecord>>;
@@ -150,12 +157,17 @@ pub trait Store: Send + Sync {
     async fn set_no_draft(&self, message_row: i64, reason: &str) -> Result<()>;
 
     async fn autonomy_states(&self, account: &str) -> Result<Vec<AutonomyRecord>>;
+    /// The autonomy states of these accounts in one query, by key; accounts with none are absent.
+    async fn autonomy_states_of(&self, accounts: &[String]) -> Result<ByAccount<AutonomyRecord>>;
     /// Change a category's state with its audit entry, in one transaction.
     async fn set_autonomy_state(&self, account: &str, key: &str, state: autoemail_core::autonomy::State, reason: &str, audit: AuditEvent) -> Result<()>;
     /// Record how a draft was treated; recording the same draft twice keeps the first.
     async fn record_outcome(&self, account: &str, outcome: &StoredOutcome) -> Result<()>;
     /// Outcomes of one category (or all) at or after `since`, oldest first.
     async fn outcomes(&self, account: &str, key: Option<&str>, since: i64) -> Result<Vec<StoredOutcome>>;
+    /// Outcomes of these accounts at or after `since` in one query, oldest
+    /// first; accounts with none are absent.
+    async fn outcomes_of(&self, accounts: &[String], since: i64) -> Result<ByAccount<StoredOutcome>>;
 
     /// Replies the person sent (through the outbox, or found in Sent), newest first.
     async fn sent_replies(&self, account: &str, limit: i64) -> Result<Vec<SentReply>>;

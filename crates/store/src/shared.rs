@@ -58,13 +58,38 @@ macro_rules! store_impl {
 
             use crate::model::*;
             use crate::shared::{changed_one, from_json, json, now};
-            use crate::{Result, StoreError};
+            use crate::{ByAccount, Result, StoreError};
 
             /// Records why, and commits the change with its reason in one transaction.
             async fn commit_audited(mut tx: sqlx::Transaction<'_, <$Conn as sqlx::Connection>::Database>, audit: &AuditEvent) -> Result<()> {
                 insert_audit(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            fn autonomy_record(r: &$Row) -> Result<AutonomyRecord> {
+                let state: String = r.try_get("state")?;
+                Ok(AutonomyRecord {
+                    key: r.try_get("key")?,
+                    state: autoemail_core::autonomy::State::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("autonomy state {state:?}")))?,
+                    changed_at: r.try_get("changed_at")?,
+                    reason: r.try_get("reason")?,
+                })
+            }
+
+            fn stored_outcome(r: &$Row) -> Result<StoredOutcome> {
+                let verdict: String = r.try_get("verdict")?;
+                Ok(StoredOutcome {
+                    key: r.try_get("key")?,
+                    outcome: autoemail_core::autonomy::Outcome {
+                        draft_id: r.try_get("draft_id")?,
+                        verdict: autoemail_core::autonomy::Verdict::parse(&verdict).ok_or_else(|| StoreError::Corrupt(format!("verdict {verdict:?}")))?,
+                        change: r.try_get("change_ratio")?,
+                        high_risk: r.try_get::<i64, _>("high_risk")? != 0,
+                    },
+                    shadow_auto_send: r.try_get::<i64, _>("shadow_auto_send")? != 0,
+                    at: r.try_get("at")?,
+                })
             }
 
             impl super::$Store {
@@ -684,6 +709,14 @@ macro_rules! store_impl {
                     row.map(|r| Ok((r.try_get("reason")?, r.try_get("paused_at")?))).transpose()
                 }
 
+                async fn paused_of(&self, accounts: &[String]) -> Result<std::collections::HashMap<String, (String, i64)>> {
+                    let rows = sqlx::query(concat!("SELECT account, reason, paused_at FROM account_pause WHERE account ", $in_accounts))
+                        .bind($account_list(accounts))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(|r| Ok((r.try_get("account")?, (r.try_get("reason")?, r.try_get("paused_at")?)))).collect()
+                }
+
                 async fn mark_failed(&self, outbox_id: i64, error: &str, audit: AuditEvent) -> Result<()> {
                     let mut tx = self.pool.begin().await?;
                     let row = sqlx::query("UPDATE outbox SET state = 'failed', last_error = $1 WHERE id = $2 AND state = 'sending' RETURNING draft_id")
@@ -745,36 +778,39 @@ macro_rules! store_impl {
                     Ok(out)
                 }
 
-                async fn draft_facts(&self, account: &str, since: i64) -> Result<Vec<DraftFacts>> {
-                    let rows = sqlx::query(
-                        "SELECT d.id, d.created_at, d.state, d.usage_json, d.body, m.received_at, o.state AS outbox_state,
+                async fn draft_facts_of(&self, accounts: &[String], since: i64) -> Result<ByAccount<DraftFacts>> {
+                    let rows = sqlx::query(concat!(
+                        "SELECT m.account, d.id, d.created_at, d.state, d.usage_json, d.body, m.received_at, o.state AS outbox_state,
                                 CAST(CASE WHEN EXISTS (SELECT 1 FROM audit a WHERE a.draft_id = d.id AND a.actor = 'system' AND a.action = 'approved') THEN 1 ELSE 0 END AS BIGINT) AS auto_approved
                          FROM drafts d JOIN messages m ON m.id = d.message_row LEFT JOIN outbox o ON o.draft_id = d.id
-                         WHERE m.account = $1 AND d.created_at >= $2 ORDER BY d.id",
-                    )
-                    .bind(account)
+                         WHERE m.account ",
+                        $in_accounts,
+                        " AND d.created_at >= $2 ORDER BY d.id"
+                    ))
+                    .bind($account_list(accounts))
                     .bind(since)
                     .fetch_all(&self.pool)
                     .await?;
-                    rows.iter()
-                        .map(|row| {
-                            let state: String = row.try_get("state")?;
-                            let usage: Option<autoemail_core::draft::Usage> = match row.try_get::<Option<String>, _>("usage_json")? {
-                                Some(u) => Some(from_json(&u, "usage")?),
-                                None => None,
-                            };
-                            Ok(DraftFacts {
-                                id: row.try_get("id")?,
-                                created_at: row.try_get("created_at")?,
-                                received_at: row.try_get("received_at")?,
-                                state: DraftState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("draft state {state:?}")))?,
-                                latency_ms: usage.map(|u| u.latency_ms),
-                                words: row.try_get::<String, _>("body")?.split_whitespace().count(),
-                                auto_approved: row.try_get::<i64, _>("auto_approved")? != 0,
-                                outbox_state: row.try_get::<Option<String>, _>("outbox_state")?.as_deref().and_then(OutboxState::parse),
-                            })
-                        })
-                        .collect()
+                    let mut out = ByAccount::new();
+                    for row in &rows {
+                        let state: String = row.try_get("state")?;
+                        let usage: Option<autoemail_core::draft::Usage> = match row.try_get::<Option<String>, _>("usage_json")? {
+                            Some(u) => Some(from_json(&u, "usage")?),
+                            None => None,
+                        };
+                        let facts = DraftFacts {
+                            id: row.try_get("id")?,
+                            created_at: row.try_get("created_at")?,
+                            received_at: row.try_get("received_at")?,
+                            state: DraftState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("draft state {state:?}")))?,
+                            latency_ms: usage.map(|u| u.latency_ms),
+                            words: row.try_get::<String, _>("body")?.split_whitespace().count(),
+                            auto_approved: row.try_get::<i64, _>("auto_approved")? != 0,
+                            outbox_state: row.try_get::<Option<String>, _>("outbox_state")?.as_deref().and_then(OutboxState::parse),
+                        };
+                        out.entry(row.try_get("account")?).or_default().push(facts);
+                    }
+                    Ok(out)
                 }
 
                 async fn audit(&self, event: AuditEvent) -> Result<()> {
@@ -824,17 +860,19 @@ macro_rules! store_impl {
 
                 async fn autonomy_states(&self, account: &str) -> Result<Vec<AutonomyRecord>> {
                     let rows = sqlx::query("SELECT * FROM autonomy WHERE account = $1 ORDER BY key").bind(account).fetch_all(&self.pool).await?;
-                    rows.iter()
-                        .map(|r| {
-                            let state: String = r.try_get("state")?;
-                            Ok(AutonomyRecord {
-                                key: r.try_get("key")?,
-                                state: autoemail_core::autonomy::State::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("autonomy state {state:?}")))?,
-                                changed_at: r.try_get("changed_at")?,
-                                reason: r.try_get("reason")?,
-                            })
-                        })
-                        .collect()
+                    rows.iter().map(autonomy_record).collect()
+                }
+
+                async fn autonomy_states_of(&self, accounts: &[String]) -> Result<ByAccount<AutonomyRecord>> {
+                    let rows = sqlx::query(concat!("SELECT * FROM autonomy WHERE account ", $in_accounts, " ORDER BY account, key"))
+                        .bind($account_list(accounts))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let mut out = ByAccount::new();
+                    for r in &rows {
+                        out.entry(r.try_get("account")?).or_default().push(autonomy_record(r)?);
+                    }
+                    Ok(out)
                 }
 
                 async fn set_autonomy_state(&self, account: &str, key: &str, state: autoemail_core::autonomy::State, reason: &str, audit: AuditEvent) -> Result<()> {
@@ -879,22 +917,20 @@ macro_rules! store_impl {
                         .bind(since)
                         .fetch_all(&self.pool)
                         .await?;
-                    rows.iter()
-                        .map(|r| {
-                            let verdict: String = r.try_get("verdict")?;
-                            Ok(StoredOutcome {
-                                key: r.try_get("key")?,
-                                outcome: autoemail_core::autonomy::Outcome {
-                                    draft_id: r.try_get("draft_id")?,
-                                    verdict: autoemail_core::autonomy::Verdict::parse(&verdict).ok_or_else(|| StoreError::Corrupt(format!("verdict {verdict:?}")))?,
-                                    change: r.try_get("change_ratio")?,
-                                    high_risk: r.try_get::<i64, _>("high_risk")? != 0,
-                                },
-                                shadow_auto_send: r.try_get::<i64, _>("shadow_auto_send")? != 0,
-                                at: r.try_get("at")?,
-                            })
-                        })
-                        .collect()
+                    rows.iter().map(stored_outcome).collect()
+                }
+
+                async fn outcomes_of(&self, accounts: &[String], since: i64) -> Result<ByAccount<StoredOutcome>> {
+                    let rows = sqlx::query(concat!("SELECT * FROM review_outcomes WHERE account ", $in_accounts, " AND at >= $2 ORDER BY id"))
+                        .bind($account_list(accounts))
+                        .bind(since)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let mut out = ByAccount::new();
+                    for r in &rows {
+                        out.entry(r.try_get("account")?).or_default().push(stored_outcome(r)?);
+                    }
+                    Ok(out)
                 }
 
                 async fn sent_replies(&self, account: &str, limit: i64) -> Result<Vec<SentReply>> {

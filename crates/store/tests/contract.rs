@@ -237,19 +237,35 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     assert!(store.snooze(v2, None, ev("snoozed")).await.is_err(), "only waiting drafts snooze");
     store.set_paused("a", Some("holiday"), ev("paused")).await.unwrap();
     assert_eq!(store.paused("a").await.unwrap().map(|p| p.0), Some("holiday".to_string()));
+    let ab = ["a".to_string(), "b".to_string()];
+    let paused = store.paused_of(&ab).await.unwrap();
+    assert_eq!((paused.len(), paused.get("a")), (1, store.paused("a").await.unwrap().as_ref()), "only the paused account, as asked alone");
     store.set_paused("a", None, ev("resumed")).await.unwrap();
     assert!(store.paused("a").await.unwrap().is_none());
+    assert!(store.paused_of(&ab).await.unwrap().is_empty());
     let undone = store.audit_log(AuditFilter { text: Some("UNDONE".into()), ..Default::default() }).await.unwrap();
     assert_eq!(undone.len(), 1, "search ignores case");
     assert_eq!(store.audit_log(AuditFilter { message_row: Some(m1), ..Default::default() }).await.unwrap().len(), 6);
-    let facts = store.draft_facts("a", 0).await.unwrap();
+    let facts_of = async |accounts: &[String], since: i64| store.draft_facts_of(accounts, since).await.unwrap();
+    let facts = facts_of(&ab[..1], 0).await.remove("a").unwrap();
     assert_eq!(facts.len(), 4);
     assert_eq!(facts.iter().find(|f| f.id == v2).unwrap().outbox_state, Some(OutboxState::Filed));
     assert!(facts.iter().all(|f| !f.auto_approved));
     // A reply the policy let through is told apart from one a person approved.
     store.audit(AuditEvent::system("approved", "policy: routine reply 50% sent").draft(d3)).await.unwrap();
-    let facts = store.draft_facts("a", 0).await.unwrap();
+    let facts = facts_of(&ab[..1], 0).await.remove("a").unwrap();
     assert_eq!(facts.iter().filter(|f| f.auto_approved).map(|f| f.id).collect::<Vec<_>>(), vec![d3]);
+    // Several accounts in one query, each with its own drafts only.
+    let mb = insert(store, "b", 13, "bo@example.com", "t13").await;
+    let db = store.insert_draft(new_draft(mb, "b's draft", RiskLevel::Review, 50)).await.unwrap();
+    let both = facts_of(&[ab.to_vec(), vec!["nobody".into()]].concat(), 0).await;
+    let ids = |f: &[autoemail_store::DraftFacts]| f.iter().map(|f| f.id).collect::<Vec<_>>();
+    assert_eq!(ids(&both["a"]), ids(&facts), "the same drafts as asked alone");
+    let b_alone = facts_of(&ab[1..], 0).await.remove("b").unwrap();
+    assert_eq!((ids(&both["b"]), both.len()), (ids(&b_alone), 2), "b's own drafts as asked alone; nobody is absent");
+    assert!(ids(&b_alone).contains(&db) && !ids(&facts).contains(&db));
+    assert_eq!(b_alone.iter().find(|f| f.id == db).unwrap().words, 2);
+    assert!(facts_of(&ab, i64::MAX).await.is_empty(), "none made since then");
     // The search text is plain text, not a pattern.
     assert_eq!(store.audit_log(AuditFilter { text: Some("50% SENT".into()), ..Default::default() }).await.unwrap().len(), 1);
     assert!(store.audit_log(AuditFilter { text: Some("%".into()), ..Default::default() }).await.unwrap().len() == 1, "% is a character here");
@@ -270,6 +286,12 @@ async fn autonomy_and_sync(store: &dyn Store) {
     store.set_autonomy_state("a", "question/known", State::Promoted, "accepted", ev("autonomy_accepted")).await.unwrap();
     let states = store.autonomy_states("a").await.unwrap();
     assert_eq!((states.len(), states[0].state), (1, State::Promoted));
+    store.set_autonomy_state("b", "thanks/known", State::Proposed, "20 clean", ev("autonomy_proposed")).await.unwrap();
+    let ab = ["a".to_string(), "b".to_string(), "nobody".to_string()];
+    let of = store.autonomy_states_of(&ab).await.unwrap();
+    let keys = |r: &[autoemail_store::AutonomyRecord]| r.iter().map(|r| (r.key.clone(), r.state)).collect::<Vec<_>>();
+    assert_eq!(keys(&of["a"]), keys(&states), "the same states as asked alone");
+    assert_eq!((keys(&of["b"]), of.len()), (vec![("thanks/known".to_string(), State::Proposed)], 2));
     let outcome = StoredOutcome {
         key: "question/known".into(),
         outcome: Outcome { draft_id: d, verdict: Verdict::Edited, change: 0.25, high_risk: true },
@@ -286,6 +308,16 @@ async fn autonomy_and_sync(store: &dyn Store) {
     );
     assert!(store.outcomes("a", Some("other/key"), 0).await.unwrap().is_empty());
     assert_eq!(store.outcomes("a", None, 101).await.unwrap().len(), 0);
+    let mb = insert(store, "b", 21, "bo@example.com", "t21").await;
+    let db = store.insert_draft(new_draft(mb, "y", RiskLevel::Routine, 10)).await.unwrap();
+    let b_outcome = Outcome { draft_id: db, ..outcome.outcome.clone() };
+    store.record_outcome("b", &StoredOutcome { key: "thanks/known".into(), outcome: b_outcome, at: 150, ..outcome.clone() }).await.unwrap();
+    let of = store.outcomes_of(&ab, 0).await.unwrap();
+    let seen = |o: &[StoredOutcome]| o.iter().map(|o| (o.key.clone(), o.outcome.draft_id, o.at)).collect::<Vec<_>>();
+    assert_eq!(seen(&of["a"]), seen(&got), "the same outcomes as asked alone");
+    assert_eq!((seen(&of["b"]), of.len()), (vec![("thanks/known".to_string(), db, 150)], 2), "each account's own");
+    let later = store.outcomes_of(&ab, 101).await.unwrap();
+    assert_eq!((later.len(), later["b"].len()), (1, 1), "since counts: a's outcome at 100 is older");
 
     assert!(store.sync_state("a", "INBOX").await.unwrap().is_none());
     store.set_sync_state("a", "INBOX", SyncState { uidvalidity: u32::MAX, last_uid: 42 }).await.unwrap();

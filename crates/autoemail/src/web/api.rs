@@ -12,7 +12,7 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::pages::{AuditQuery, audit_rows, draft_detail, stats};
+use super::pages::{AuditQuery, StatsQuery, audit_rows, draft_detail, stats};
 use super::security::SessionInfo;
 use super::view::{self, QueueFilter};
 use super::{Shared, WebError, WebResult};
@@ -142,13 +142,8 @@ async fn approve_group(State(shared): State<Arc<Shared>>, Json(b): Json<GroupBod
     Ok(Json(json!({ "approved": approved, "refused": refused })))
 }
 
-#[derive(Deserialize)]
-struct DaysQuery {
-    days: Option<i64>,
-}
-
-async fn stats_json(State(shared): State<Arc<Shared>>, Query(q): Query<DaysQuery>) -> WebResult<Response> {
-    Ok(Json(stats(&shared, q.days.unwrap_or(30).clamp(1, 365)).await?).into_response())
+async fn stats_json(State(shared): State<Arc<Shared>>, Query(q): Query<StatsQuery>) -> WebResult<Response> {
+    Ok(Json(stats(&shared, q.days(), q.account()).await?).into_response())
 }
 
 async fn audit(State(shared): State<Arc<Shared>>, Query(q): Query<AuditQuery>) -> WebResult<Json<serde_json::Value>> {
@@ -156,9 +151,11 @@ async fn audit(State(shared): State<Arc<Shared>>, Query(q): Query<AuditQuery>) -
 }
 
 async fn policy(State(shared): State<Arc<Shared>>) -> WebResult<Json<serde_json::Value>> {
+    let apps = shared.apps();
+    let mut reports = crate::autonomy::autonomy_reports(&apps).await?;
     let mut out = Vec::new();
-    for app in shared.apps().iter() {
-        out.push(json!({ "account": app.account(), "policy": app.policy(), "autonomy": app.autonomy_report().await? }));
+    for app in apps.iter() {
+        out.push(json!({ "account": app.account(), "policy": app.policy(), "autonomy": reports.remove(app.account()).unwrap_or_default() }));
     }
     Ok(Json(json!({ "accounts": out })))
 }

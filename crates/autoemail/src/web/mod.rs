@@ -223,8 +223,7 @@ pub struct ApprovalResult {
     pub autonomy: Option<String>,
 }
 
-/// A store and the served accounts it holds (never none).
-pub(crate) type StoreGroup = (Arc<dyn autoemail_store::Store>, Vec<Arc<App>>);
+pub(crate) use crate::roster::StoreGroup;
 
 impl Shared {
     pub fn app(&self, account: &str) -> WebResult<Arc<App>> {
@@ -243,14 +242,7 @@ impl Shared {
     /// The served accounts grouped by the store they share (a worker's
     /// accounts all share one): each store is asked once, not once per account.
     pub(crate) fn by_store(&self) -> Vec<StoreGroup> {
-        let mut groups: Vec<StoreGroup> = Vec::new();
-        for app in self.apps().iter() {
-            match groups.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &app.store)) {
-                Some((_, apps)) => apps.push(app.clone()),
-                None => groups.push((app.store.clone(), vec![app.clone()])),
-            }
-        }
-        groups
+        crate::roster::by_store(&self.apps())
     }
 
     /// Pending and failed drafts of every account, snoozed ones left out, most urgent first.

@@ -2,6 +2,7 @@
 //! `Shared` and the store; templates (askama, compile-checked) escape every
 //! string, and only the sanitizer's output and our own SVG are marked safe.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::security::{SessionCookie, SessionInfo, set_cookie_header, verify_password};
 use super::view::{self, Group, QueueFilter, QueueRow, Segment};
 use super::{HeldReply, Shared, WebError, WebResult, charts};
+use crate::App;
 
 /// What every full page carries: the CSRF token for htmx and which tab is active.
 pub struct Chrome {
@@ -545,7 +547,18 @@ pub struct Stats {
     pub per_day: Vec<(String, f64)>,
     /// Drafts by seconds from the message's arrival to the draft being ready.
     pub latency_histogram: Vec<(String, f64)>,
-    pub autonomy: Vec<crate::autonomy::CategoryReport>,
+    pub autonomy: Vec<AccountCategory>,
+    /// The one account these figures are of; None: every account served.
+    pub account: Option<String>,
+}
+
+/// One kind of reply's earned autonomy, and the account it belongs to (each
+/// account earns its own).
+#[derive(Serialize)]
+pub struct AccountCategory {
+    pub account: String,
+    #[serde(flatten)]
+    pub report: crate::autonomy::CategoryReport,
 }
 
 /// Estimated minutes saved. Writing a reply yourself: 1 minute to start plus
@@ -567,27 +580,48 @@ fn median<T: Copy + Ord>(mut v: Vec<T>) -> Option<T> {
     v.get(v.len() / 2).copied()
 }
 
-pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
+/// The stats of one served account, or of every one: each store is asked
+/// three times for all the accounts it holds, however many.
+pub async fn stats(shared: &Shared, days: i64, account: Option<&str>) -> WebResult<Stats> {
     use autoemail_core::autonomy::Verdict;
     use autoemail_store::OutboxState;
     let now = crate::now();
     let since = now - days * 86_400;
-    let mut facts = Vec::new();
-    let mut outcomes = Vec::new();
+    let apps: Vec<Arc<App>> = match account {
+        Some(name) => vec![shared.app(name)?],
+        None => shared.apps().to_vec(),
+    };
+    // Drafts and outcomes with their account: ids are only unique within a store.
+    let mut facts: Vec<(String, autoemail_store::DraftFacts)> = Vec::new();
+    let mut outcomes: Vec<(String, autoemail_store::StoredOutcome)> = Vec::new();
     let mut autonomy = Vec::new();
-    for app in shared.apps().iter() {
-        facts.extend(app.store.draft_facts(app.account(), since).await?);
-        outcomes.extend(app.store.outcomes(app.account(), None, since).await?);
-        autonomy.extend(app.autonomy_report().await?);
+    for (store, apps) in crate::roster::by_store(&apps) {
+        let names: Vec<String> = apps.iter().map(|a| a.account().to_string()).collect();
+        let mut drafts = store.draft_facts_of(&names, since).await?;
+        let mut states = store.autonomy_states_of(&names).await?;
+        // Every outcome, for the autonomy records; the period's for the counts.
+        let mut reviewed = store.outcomes_of(&names, 0).await?;
+        for app in &apps {
+            let name = app.account();
+            let all = reviewed.remove(name).unwrap_or_default();
+            let states = states.remove(name).unwrap_or_default();
+            for report in crate::autonomy::category_reports(&app.autonomy_bar(), &states, &all) {
+                autonomy.push(AccountCategory { account: name.to_string(), report });
+            }
+            outcomes.extend(all.into_iter().filter(|o| o.at >= since).map(|o| (name.to_string(), o)));
+            facts.extend(drafts.remove(name).unwrap_or_default().into_iter().map(|f| (name.to_string(), f)));
+        }
     }
-    let approved_unchanged = outcomes.iter().filter(|o| o.outcome.verdict == Verdict::Approved).count();
-    let edited = outcomes.iter().filter(|o| o.outcome.verdict == Verdict::Edited).count();
-    let rejected = outcomes.iter().filter(|o| o.outcome.verdict == Verdict::Rejected).count();
-    let edits: Vec<i64> = outcomes.iter().filter(|o| o.outcome.verdict == Verdict::Edited).map(|o| (o.outcome.change * 1000.0) as i64).collect();
-    let change_of: std::collections::HashMap<i64, f64> = outcomes.iter().map(|o| (o.outcome.draft_id, o.outcome.change)).collect();
+    let verdicts = |v: Verdict| outcomes.iter().filter(move |(_, o)| o.outcome.verdict == v);
+    let approved_unchanged = verdicts(Verdict::Approved).count();
+    let rejected = verdicts(Verdict::Rejected).count();
+    let edits: Vec<i64> = verdicts(Verdict::Edited).map(|(_, o)| (o.outcome.change * 1000.0) as i64).collect();
+    let change_of: HashMap<(&str, i64), f64> = outcomes.iter().map(|(a, o)| ((a.as_str(), o.outcome.draft_id), o.outcome.change)).collect();
     let delivered = |f: &&autoemail_store::DraftFacts| matches!(f.outbox_state, Some(OutboxState::Sent | OutboxState::Filed));
-    let sent_words: Vec<(usize, f64)> = facts.iter().filter(delivered).map(|f| (f.words, change_of.get(&f.id).copied().unwrap_or(0.0))).collect();
-    let auto: Vec<&autoemail_store::DraftFacts> = facts.iter().filter(|f| f.auto_approved).collect();
+    let sent_words: Vec<(usize, f64)> =
+        facts.iter().filter(|(_, f)| delivered(&f)).map(|(a, f)| (f.words, change_of.get(&(a.as_str(), f.id)).copied().unwrap_or(0.0))).collect();
+    let facts: Vec<&autoemail_store::DraftFacts> = facts.iter().map(|(_, f)| f).collect();
+    let auto: Vec<&autoemail_store::DraftFacts> = facts.iter().copied().filter(|f| f.auto_approved).collect();
     let today = chrono::Local::now().date_naive();
     let per_day = (0..days.min(60))
         .rev()
@@ -618,7 +652,7 @@ pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
         days,
         drafts: facts.len(),
         approved_unchanged,
-        edited,
+        edited: edits.len(),
         rejected,
         median_edit_percent: median(edits).map(|m| m as f64 / 10.0),
         minutes_saved: minutes_saved(&sent_words, rejected),
@@ -632,6 +666,7 @@ pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
         per_day,
         latency_histogram,
         autonomy,
+        account: account.map(str::to_string),
     })
 }
 
@@ -640,6 +675,10 @@ pub async fn stats(shared: &Shared, days: i64) -> WebResult<Stats> {
 struct StatsPage {
     chrome: Chrome,
     nav: [(&'static str, &'static str); 4],
+    /// Every account served, for the choice of one (offered when there are several).
+    accounts: Vec<String>,
+    /// The periods offered, the one shown among them.
+    periods: Vec<i64>,
     s: Stats,
     per_day_chart: String,
     outcome_chart: String,
@@ -649,6 +688,7 @@ struct StatsPage {
 }
 
 struct AutonomyRow {
+    account: String,
     key: String,
     state: &'static str,
     reviewed: usize,
@@ -659,10 +699,11 @@ struct AutonomyRow {
     would_send: usize,
 }
 
-fn autonomy_rows(reports: &[crate::autonomy::CategoryReport]) -> Vec<AutonomyRow> {
+fn autonomy_rows<'a>(reports: impl IntoIterator<Item = (&'a str, &'a crate::autonomy::CategoryReport)>) -> Vec<AutonomyRow> {
     reports
-        .iter()
-        .map(|r| AutonomyRow {
+        .into_iter()
+        .map(|(account, r)| AutonomyRow {
+            account: account.to_string(),
             key: r.key.clone(),
             state: r.state.as_str(),
             reviewed: r.reviewed,
@@ -675,13 +716,28 @@ fn autonomy_rows(reports: &[crate::autonomy::CategoryReport]) -> Vec<AutonomyRow
         .collect()
 }
 
+/// `?days=30&account=ann`: the period, and one account or (left out or empty) all.
 #[derive(Deserialize)]
-pub struct DaysQuery {
+pub struct StatsQuery {
     days: Option<i64>,
+    account: Option<String>,
 }
 
-pub async fn stats_page(State(shared): State<Arc<Shared>>, Extension(session): Extension<SessionInfo>, Query(q): Query<DaysQuery>) -> WebResult<Response> {
-    let s = stats(&shared, q.days.unwrap_or(30).clamp(1, 365)).await?;
+impl StatsQuery {
+    pub fn days(&self) -> i64 {
+        self.days.unwrap_or(30).clamp(1, 365)
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_deref().filter(|a| !a.is_empty())
+    }
+}
+
+/// The periods the stats page offers.
+const PERIODS: [i64; 4] = [7, 30, 90, 365];
+
+pub async fn stats_page(State(shared): State<Arc<Shared>>, Extension(session): Extension<SessionInfo>, Query(q): Query<StatsQuery>) -> WebResult<Response> {
+    let s = stats(&shared, q.days(), q.account()).await?;
     let per_day_chart = charts::bars("Drafts per day", &s.per_day, "drafts", (s.per_day.len() / 8).max(1));
     let outcome_chart = charts::stacked(
         "How drafts were treated",
@@ -692,8 +748,26 @@ pub async fn stats_page(State(shared): State<Arc<Shared>>, Extension(session): E
         &[("sent".into(), s.auto_sent as f64), ("taken back".into(), s.auto_undone as f64), ("in their hold".into(), s.auto_waiting as f64)],
     );
     let latency_chart = charts::bars("Mail in to draft ready", &s.latency_histogram, "drafts", 1);
-    let autonomy_rows = autonomy_rows(&s.autonomy);
-    render(&StatsPage { chrome: Chrome::new(&shared, &session, "Stats"), nav: NAV, s, per_day_chart, outcome_chart, auto_chart, latency_chart, autonomy_rows })
+    let autonomy_rows = autonomy_rows(s.autonomy.iter().map(|c| (c.account.as_str(), &c.report)));
+    render(&StatsPage {
+        chrome: Chrome::new(&shared, &session, "Stats"),
+        nav: NAV,
+        accounts: shared.accounts(),
+        periods: {
+            let mut p = PERIODS.to_vec();
+            if !p.contains(&s.days) {
+                p.push(s.days);
+                p.sort_unstable();
+            }
+            p
+        },
+        s,
+        per_day_chart,
+        outcome_chart,
+        auto_chart,
+        latency_chart,
+        autonomy_rows,
+    })
 }
 
 // ---------------------------------------------------------------- audit log
@@ -826,8 +900,16 @@ fn rule_view(r: &autoemail_core::policy::Rule) -> RuleView {
 }
 
 pub async fn policy_page(State(shared): State<Arc<Shared>>, Extension(session): Extension<SessionInfo>) -> WebResult<Response> {
+    let apps = shared.apps();
+    let mut reports = crate::autonomy::autonomy_reports(&apps).await?;
+    let mut paused = HashMap::new();
+    for (store, apps) in shared.by_store() {
+        paused.extend(store.paused_of(&apps.iter().map(|a| a.account().to_string()).collect::<Vec<_>>()).await?);
+    }
     let mut accounts = Vec::new();
-    for app in shared.apps().iter() {
+    for app in apps.iter() {
+        let name = app.account();
+        let report = reports.remove(name).unwrap_or_default();
         let p = app.policy();
         let source = match &app.config.policy_section.file {
             Some(f) => app.config.resolve(f).display().to_string(),
@@ -840,13 +922,8 @@ pub async fn policy_page(State(shared): State<Arc<Shared>>, Extension(session): 
             auto_send_hold: p.auto_send_hold_seconds,
             review_hold: p.review_hold_seconds,
             rules: p.rules.iter().map(rule_view).collect(),
-            autonomy: autonomy_rows(&app.autonomy_report().await?),
-            paused: app
-                .store
-                .paused(app.account())
-                .await?
-                .map(|(why, since)| format!("Sending is paused since {}: {why}", fmt_time(since)))
-                .unwrap_or_default(),
+            autonomy: autonomy_rows(report.iter().map(|r| (name, r))),
+            paused: paused.remove(name).map(|(why, since)| format!("Sending is paused since {}: {why}", fmt_time(since))).unwrap_or_default(),
         });
     }
     render(&PolicyPage { chrome: Chrome::new(&shared, &session, "Policy"), nav: NAV, accounts })
