@@ -239,6 +239,7 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     assert_eq!(store.paused("a").await.unwrap().map(|p| p.0), Some("holiday".to_string()));
     let ab = ["a".to_string(), "b".to_string()];
     let paused = store.paused_of(&ab).await.unwrap();
+    assert!(store.paused_of(&ab[1..]).await.unwrap().is_empty(), "only the accounts asked for");
     assert_eq!((paused.len(), paused.get("a")), (1, store.paused("a").await.unwrap().as_ref()), "only the paused account, as asked alone");
     store.set_paused("a", None, ev("resumed")).await.unwrap();
     assert!(store.paused("a").await.unwrap().is_none());
@@ -261,6 +262,7 @@ async fn drafts_review_and_outbox(store: &dyn Store) {
     let both = facts_of(&[ab.to_vec(), vec!["nobody".into()]].concat(), 0).await;
     let ids = |f: &[autoemail_store::DraftFacts]| f.iter().map(|f| f.id).collect::<Vec<_>>();
     assert_eq!(ids(&both["a"]), ids(&facts), "the same drafts as asked alone");
+    assert!(!facts_of(&ab[1..], 0).await.contains_key("a"), "only the accounts asked for");
     let b_alone = facts_of(&ab[1..], 0).await.remove("b").unwrap();
     assert_eq!((ids(&both["b"]), both.len()), (ids(&b_alone), 2), "b's own drafts as asked alone; nobody is absent");
     assert!(ids(&b_alone).contains(&db) && !ids(&facts).contains(&db));
@@ -292,6 +294,7 @@ async fn autonomy_and_sync(store: &dyn Store) {
     let keys = |r: &[autoemail_store::AutonomyRecord]| r.iter().map(|r| (r.key.clone(), r.state)).collect::<Vec<_>>();
     assert_eq!(keys(&of["a"]), keys(&states), "the same states as asked alone");
     assert_eq!((keys(&of["b"]), of.len()), (vec![("thanks/known".to_string(), State::Proposed)], 2));
+    assert!(!store.autonomy_states_of(&ab[1..]).await.unwrap().contains_key("a"), "only the accounts asked for");
     let outcome = StoredOutcome {
         key: "question/known".into(),
         outcome: Outcome { draft_id: d, verdict: Verdict::Edited, change: 0.25, high_risk: true },
@@ -316,6 +319,7 @@ async fn autonomy_and_sync(store: &dyn Store) {
     let seen = |o: &[StoredOutcome]| o.iter().map(|o| (o.key.clone(), o.outcome.draft_id, o.at)).collect::<Vec<_>>();
     assert_eq!(seen(&of["a"]), seen(&got), "the same outcomes as asked alone");
     assert_eq!((seen(&of["b"]), of.len()), (vec![("thanks/known".to_string(), db, 150)], 2), "each account's own");
+    assert!(!store.outcomes_of(&ab[1..], 0).await.unwrap().contains_key("a"), "only the accounts asked for");
     let later = store.outcomes_of(&ab, 101).await.unwrap();
     assert_eq!((later.len(), later["b"].len()), (1, 1), "since counts: a's outcome at 100 is older");
 
