@@ -12,6 +12,7 @@ pub mod demo;
 pub mod drafting;
 pub mod eval;
 pub mod html_view;
+pub mod kept_sessions;
 pub mod outbox;
 pub mod pipeline;
 pub mod review;

@@ -46,6 +46,9 @@ struct WorkerFlags {
     /// Seconds between looks at the account folder for added, changed or removed configs
     #[arg(long, default_value_t = 10)]
     reload_interval: u64,
+    /// IMAP sessions kept open between syncs, one per account (0: log in for every sync)
+    #[arg(long, default_value_t = 200)]
+    kept_sessions: usize,
 }
 
 #[derive(Subcommand)]
@@ -415,6 +418,7 @@ async fn worker_cmd(dir: &Path, id: Option<String>, flags: WorkerFlags, web: boo
         lease: std::time::Duration::from_secs(flags.lease.max(5)),
         syncers: flags.syncers.max(1),
         reload_interval: std::time::Duration::from_secs(flags.reload_interval.max(1)),
+        kept_sessions: flags.kept_sessions,
         ..Default::default()
     };
     if let Some(id) = id {

@@ -5,7 +5,9 @@
 //! - sync: an account's IMAP sync is claimed with a lease (`claim_account`,
 //!   `FOR UPDATE SKIP LOCKED`); a worker that dies loses it when the lease runs
 //!   out, and the next one resumes from the stored UID (messages are stored once
-//!   whatever is fetched twice);
+//!   whatever is fetched twice). The worker keeps the account's IMAP session
+//!   open for its next sync (`KeptSessions`), and the others leave the account
+//!   to it unless it is late;
 //! - draft: each message that needs a first draft is claimed with its own lease
 //!   (`claim_draft_job`), and the first draft is stored only if none exists, so
 //!   a slow worker whose lease ran out cannot draft a message twice;
@@ -30,6 +32,7 @@ use autoemail_mail::imap::ImapClient;
 use tokio::sync::Notify;
 
 use crate::account_folder::{AccountFolder, Changes};
+use crate::kept_sessions::KeptSessions;
 use crate::outbox::ImapFiler;
 use crate::{App, AppError, Result, now};
 
@@ -47,6 +50,8 @@ pub struct WorkerOptions {
     pub syncers: usize,
     /// How often the account folder is read again.
     pub reload_interval: Duration,
+    /// IMAP sessions kept open between syncs (0: a login per sync).
+    pub kept_sessions: usize,
 }
 
 impl Default for WorkerOptions {
@@ -58,6 +63,7 @@ impl Default for WorkerOptions {
             drafters: 2,
             syncers: 4,
             reload_interval: Duration::from_secs(10),
+            kept_sessions: 200,
         }
     }
 }
@@ -105,9 +111,11 @@ pub async fn run(mut folder: AccountFolder, options: WorkerOptions, events_url: 
         });
     }
 
+    let sessions = Arc::new(KeptSessions::new(options.kept_sessions));
     let mut tasks = Vec::new();
     {
         let every = options.reload_interval.max(Duration::from_secs(1));
+        let (roster, sessions) = (roster.clone(), sessions.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
@@ -115,19 +123,23 @@ pub async fn run(mut folder: AccountFolder, options: WorkerOptions, events_url: 
                     Ok(changes) => report_changes(&changes),
                     Err(e) => tracing::warn!("reading the account folder again: {e}"),
                 }
+                // Accounts that left or were reloaded, or went to another worker, give their sessions up.
+                sessions.prune(&roster.apps());
             }
         }));
     }
+    // Another worker takes an account this one synced last once it is this late.
+    let grace = options.sync_interval.max(Duration::from_secs(2)).as_secs() as i64;
     for _ in 0..options.syncers.max(1) {
-        let (roster, store, options) = (roster.clone(), store.clone(), options.clone());
+        let (roster, store, options, sessions) = (roster.clone(), store.clone(), options.clone(), sessions.clone());
         tasks.push(tokio::spawn(async move {
             loop {
-                match store.claim_account(&roster.names(), &options.id, now(), options.lease.as_secs() as i64).await {
+                match store.claim_account(&roster.names(), &options.id, now(), options.lease.as_secs() as i64, grace).await {
                     Ok(Some(account)) => {
                         let next = match roster.get(&account) {
                             // It left the roster since the claim: nothing to sync.
                             None => now(),
-                            Some(app) => match sync_once(&app).await {
+                            Some(app) => match sync_once(&app, &sessions).await {
                                 Ok(()) => now() + options.sync_interval.as_secs() as i64,
                                 Err(e) => {
                                     tracing::warn!("[{account}] sync: {e}");
@@ -229,18 +241,37 @@ pub async fn run(mut folder: AccountFolder, options: WorkerOptions, events_url: 
     }))
 }
 
-/// One pass over the account's mailbox: new messages stored (drafting is a separate job).
-async fn sync_once(app: &App) -> Result<()> {
+/// One pass over the account's mailbox: new messages stored (drafting is a
+/// separate job). On the account's kept session when there is one; the
+/// session is kept again after a good sync.
+async fn sync_once(app: &Arc<App>, sessions: &KeptSessions) -> Result<()> {
     let imap = app.config.imap_config()?.ok_or_else(|| AppError::Config(format!("[{}] has no [imap] section", app.account())))?;
     let mailbox = app.config.imap.as_ref().map(|s| s.mailbox.clone()).unwrap_or_else(|| "INBOX".into());
-    let mut client = ImapClient::connect(&imap).await?;
-    let result = app.sync_mailbox(&mut client, &mailbox, false).await;
-    client.logout().await;
-    let report = result?;
-    if report.new > 0 {
-        tracing::info!("[{}] {} new message(s)", app.account(), report.new);
+    let (mut client, kept) = match sessions.take(app) {
+        Some(client) => (client, true),
+        None => (ImapClient::connect(&imap).await?, false),
+    };
+    let mut result = app.sync_mailbox(&mut client, &mailbox, false).await;
+    if kept && let Err(e) = &result {
+        // A kept session the server has since closed (its idle limit, a restart): once more on a new one.
+        tracing::debug!("[{}] kept IMAP session failed ({e}); logging in again", app.account());
+        tokio::spawn(client.logout());
+        client = ImapClient::connect(&imap).await?;
+        result = app.sync_mailbox(&mut client, &mailbox, false).await;
     }
-    Ok(())
+    match result {
+        Ok(report) => {
+            sessions.put(app, client);
+            if report.new > 0 {
+                tracing::info!("[{}] {} new message(s)", app.account(), report.new);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            client.logout().await;
+            Err(e)
+        }
+    }
 }
 
 async fn draft_one(app: &App, row: i64) -> Result<()> {

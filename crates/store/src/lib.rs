@@ -191,8 +191,11 @@ pub trait Store: Send + Sync {
     async fn register_account(&self, account: &str) -> Result<()>;
     /// Claim one of these accounts whose sync is due and whose lease is free or
     /// ran out (its worker died): held by `worker` until `now + lease_seconds`.
-    async fn claim_account(&self, accounts: &[String], worker: &str, now: i64, lease_seconds: i64) -> Result<Option<String>>;
-    /// Give a claimed account back; its next sync is due at `next_sync_at`.
+    /// An account another worker synced last is left to it (it keeps the
+    /// account's IMAP session) until the sync is `grace_seconds` overdue.
+    async fn claim_account(&self, accounts: &[String], worker: &str, now: i64, lease_seconds: i64, grace_seconds: i64) -> Result<Option<String>>;
+    /// Give a claimed account back; its next sync is due at `next_sync_at`,
+    /// and `worker` is the one that synced it last.
     async fn release_account(&self, account: &str, worker: &str, next_sync_at: i64) -> Result<()>;
     /// Claim a message of these accounts that needs its first draft (none
     /// written, no live claim): held by `worker` until `now + lease_seconds`.

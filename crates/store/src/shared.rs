@@ -1032,7 +1032,7 @@ macro_rules! store_impl {
                 }
 
                 async fn release_account(&self, account: &str, worker: &str, next_sync_at: i64) -> Result<()> {
-                    sqlx::query("UPDATE account_leases SET holder = NULL, lease_until = 0, next_sync_at = $3 WHERE account = $1 AND holder = $2")
+                    sqlx::query("UPDATE account_leases SET holder = NULL, lease_until = 0, next_sync_at = $3, last_holder = $2 WHERE account = $1 AND holder = $2")
                         .bind(account)
                         .bind(worker)
                         .bind(next_sync_at)
@@ -1061,7 +1061,7 @@ macro_rules! store_impl {
                     Ok(())
                 }
 
-                async fn claim_account(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64) -> Result<Option<String>> {
+                async fn claim_account(&self, accounts: &[String], worker: &str, now_ts: i64, lease_seconds: i64, grace_seconds: i64) -> Result<Option<String>> {
                     // The outer guard makes the claim safe with one writer at a time
                     // (SQLite); with row locks (PostgreSQL) workers skip each other's rows.
                     let row = sqlx::query(concat!(
@@ -1070,6 +1070,7 @@ macro_rules! store_impl {
                                           WHERE account ",
                         $in_accounts,
                         " AND next_sync_at <= $3 AND (holder IS NULL OR lease_until < $3)
+                                            AND (last_holder IS NULL OR last_holder = $2 OR next_sync_at <= $3 - $5)
                                           ORDER BY next_sync_at, account LIMIT 1",
                         $skip_locked,
                         ")
@@ -1080,6 +1081,7 @@ macro_rules! store_impl {
                     .bind(worker)
                     .bind(now_ts)
                     .bind(lease_seconds)
+                    .bind(grace_seconds)
                     .fetch_optional(&self.pool)
                     .await?;
                     row.map(|r| Ok(r.try_get("account")?)).transpose()

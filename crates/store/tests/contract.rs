@@ -381,18 +381,26 @@ async fn leases_and_draft_jobs(store: Arc<dyn Store>) {
         store.register_account(a).await.unwrap();
         store.register_account(a).await.unwrap();
     }
-    let first = store.claim_account(&accounts, "w1", t, 60).await.unwrap().unwrap();
-    let second = store.claim_account(&accounts, "w2", t, 60).await.unwrap().unwrap();
+    let first = store.claim_account(&accounts, "w1", t, 60, 0).await.unwrap().unwrap();
+    let second = store.claim_account(&accounts, "w2", t, 60, 0).await.unwrap().unwrap();
     assert_ne!(first, second);
-    assert!(store.claim_account(&accounts, "w3", t, 60).await.unwrap().is_none(), "both are held");
+    assert!(store.claim_account(&accounts, "w3", t, 60, 0).await.unwrap().is_none(), "both are held");
     // w1 dies: after its lease, w3 takes its account; w2 gives its own back, due later.
-    assert_eq!(store.claim_account(&accounts, "w3", t + 61, 60).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.claim_account(&accounts, "w3", t + 61, 60, 0).await.unwrap(), Some(first.clone()));
     store.release_account(&second, "w1", t).await.unwrap();
-    assert!(store.claim_account(&accounts, "w4", t + 1, 60).await.unwrap().is_none(), "only the holder releases");
+    assert!(store.claim_account(&accounts, "w4", t + 1, 60, 0).await.unwrap().is_none(), "only the holder releases");
     store.release_account(&second, "w2", t + 30).await.unwrap();
-    assert!(store.claim_account(&accounts, "w4", t + 1, 60).await.unwrap().is_none(), "not due before next_sync_at");
-    assert_eq!(store.claim_account(&accounts, "w4", t + 30, 60).await.unwrap(), Some(second));
-    assert!(store.claim_account(&["c".to_string()], "w4", t, 60).await.unwrap().is_none(), "unknown accounts are not claimed");
+    assert!(store.claim_account(&accounts, "w4", t + 1, 60, 0).await.unwrap().is_none(), "not due before next_sync_at");
+    assert_eq!(store.claim_account(&accounts, "w4", t + 30, 60, 0).await.unwrap(), Some(second.clone()));
+    // The worker that synced an account last keeps it (and its IMAP session) unless it is late.
+    store.release_account(&second, "w4", t + 40).await.unwrap();
+    assert!(store.claim_account(&accounts, "w5", t + 44, 60, 5).await.unwrap().is_none(), "left to w4 while less than 5 s overdue");
+    assert_eq!(store.claim_account(&accounts, "w4", t + 40, 60, 5).await.unwrap(), Some(second.clone()), "w4 takes its own at once");
+    store.release_account(&second, "w4", t + 50).await.unwrap();
+    assert_eq!(store.claim_account(&accounts, "w5", t + 55, 60, 5).await.unwrap(), Some(second.clone()), "5 s overdue: another worker takes it");
+    store.release_account(&second, "w5", t + 60).await.unwrap();
+    assert!(store.claim_account(&accounts, "w4", t + 60, 60, 5).await.unwrap().is_none(), "now w5's");
+    assert!(store.claim_account(&["c".to_string()], "w4", t, 60, 0).await.unwrap().is_none(), "unknown accounts are not claimed");
 
     let m1 = insert(store.as_ref(), "a", 300, "p@example.com", "t300").await;
     let m2 = insert(store.as_ref(), "b", 301, "q@example.com", "t301").await;
