@@ -47,21 +47,26 @@ impl KeptSessions {
         }
     }
 
-    /// Keep a session after a good sync; the longest unused one goes when full.
+    /// Keep a session after a good sync. When full, a new account's session is
+    /// closed rather than one kept: accounts come round in turn, so pushing the
+    /// longest unused out would leave every session gone by its next sync,
+    /// while keeping the first `max` saves `max` logins a round.
     pub fn put(&self, app: &Arc<App>, client: ImapClient) {
-        if self.max == 0 {
-            close(client);
-            return;
-        }
         let mut kept = self.lock();
+        if !kept.contains_key(app.account()) && kept.len() >= self.max {
+            let stale: Vec<String> = kept.iter().filter(|(_, k)| k.used.elapsed() >= MAX_IDLE).map(|(name, _)| name.clone()).collect();
+            for name in stale {
+                if let Some(k) = kept.remove(&name) {
+                    close(k.client);
+                }
+            }
+            if kept.len() >= self.max {
+                close(client);
+                return;
+            }
+        }
         if let Some(old) = kept.insert(app.account().to_string(), Kept { client, app: app.clone(), used: Instant::now() }) {
             close(old.client);
-        }
-        while kept.len() > self.max {
-            let Some(oldest) = kept.iter().min_by_key(|(_, k)| k.used).map(|(name, _)| name.clone()) else { break };
-            if let Some(k) = kept.remove(&oldest) {
-                close(k.client);
-            }
         }
     }
 

@@ -46,7 +46,7 @@ struct WorkerFlags {
     /// Seconds between looks at the account folder for added, changed or removed configs
     #[arg(long, default_value_t = 10)]
     reload_interval: u64,
-    /// IMAP sessions kept open between syncs, one per account (0: log in for every sync)
+    /// IMAP sessions kept open between syncs, one per account, each an open file (0: log in for every sync)
     #[arg(long, default_value_t = 200)]
     kept_sessions: usize,
 }

@@ -2,7 +2,8 @@
 //! Dovecot, Postfix and PostgreSQL: two workers syncing four accounts every
 //! second log in about once per account, not once per sync (each account
 //! stays with the worker that synced it last); a session the server closes is
-//! replaced at once, without a failed sync, and new mail still comes in.
+//! replaced at once, without a failed sync, and new mail still comes in; a
+//! worker allowed fewer sessions than accounts keeps as many as allowed.
 //!
 //! Needs the mail peers and AUTOEMAIL_TEST_POSTGRES_URL; skips loudly without
 //! them, fails in CI.
@@ -61,8 +62,8 @@ async fn workers_keep_imap_sessions_between_syncs() {
         autoemail::config::write_private(&accounts.join(format!("{user}.toml")), &config).unwrap();
     }
     let logs = [dir.path().join("w1.log"), dir.path().join("w2.log")];
-    let _w1 = common::start_worker(&accounts, &logs[0], &["--id", "w1", "--sync-interval", "1"]);
-    let _w2 = common::start_worker(&accounts, &logs[1], &["--id", "w2", "--sync-interval", "1"]);
+    let w1 = common::start_worker(&accounts, &logs[0], &["--id", "w1", "--sync-interval", "1"]);
+    let w2 = common::start_worker(&accounts, &logs[1], &["--id", "w2", "--sync-interval", "1"]);
     let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.unwrap());
     let send = async |to: &str, n: usize| -> String {
         let id = format!("kept-{pid}-{to}-{n}@example.test");
@@ -111,6 +112,23 @@ Hi,\r\n\r\nThank you so much for the samples, they arrived today.\r\n\r\nBob\r\n
     for log in &logs {
         assert!(!log_has(log, &[kicked.as_str(), "sync:"]), "no sync failed: {}", std::fs::read_to_string(log).unwrap());
     }
+
+    // One worker keeping at most two sessions for four accounts, synced in
+    // turn: two accounts keep theirs and two log in for each sync (pushing out
+    // the longest unused would leave none kept by the time an account is due).
+    drop((w1, w2));
+    let _w3 = common::start_worker(&accounts, &dir.path().join("w3.log"), &["--id", "w3", "--sync-interval", "1", "--syncers", "1", "--kept-sessions", "2"]);
+    for user in &users {
+        let id = send(user, 4).await;
+        wait_until(&format!("{user}'s mail synced by the third worker"), WAIT, async || stored(user, &id).await).await;
+    }
+    let before: Vec<usize> = users.iter().map(|u| logins(u)).collect();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let more: Vec<usize> = users.iter().zip(&before).map(|(u, b)| logins(u) - b).collect();
+    common::record_figures(&format!("kept IMAP sessions, at most 2 for 4 accounts synced every second for 5 s: {more:?} logins per account"));
+    assert!(more.iter().filter(|&&n| n <= 1).count() >= 2, "two accounts kept their sessions: {more:?} more logins");
+    assert!(more.iter().any(|&n| n >= 2), "the accounts beyond the limit logged in for their syncs: {more:?}");
+
     drop(store);
     common::drop_database(&admin_url, &db).await;
 }
