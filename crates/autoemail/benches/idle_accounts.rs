@@ -21,29 +21,17 @@
 //! creates a fresh database and drops it afterwards.
 
 use std::sync::Arc;
+mod page_timing;
+
 use std::time::Instant;
 
 use autoemail::pipeline::Source;
 use autoemail::{App, Config};
 use autoemail_store::{PgStore, Store};
+use page_timing::median_ms;
 
 const ACCOUNTS: usize = 1_000;
 const PASSES: usize = 5;
-
-/// Median of 7 requests, and the size of the answer.
-async fn median_ms(http: &reqwest::Client, url: &str) -> (f64, usize) {
-    let mut times = Vec::new();
-    let mut bytes = 0;
-    for _ in 0..7 {
-        let t = Instant::now();
-        let resp = http.get(url).send().await.unwrap();
-        assert_eq!(resp.status(), 200, "GET {url}");
-        bytes = resp.bytes().await.unwrap().len();
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], bytes)
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

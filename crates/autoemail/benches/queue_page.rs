@@ -13,9 +13,12 @@
 //! waiting; the refresh is shown as its share of the 4-second interval.
 //! BENCH_KEEP=1 keeps the store and prints its path.
 
+mod page_timing;
+
 use std::time::Instant;
 
 use autoemail::pipeline::Source;
+use page_timing::median_ms;
 
 const REFRESH_MS: f64 = 4000.0;
 const AIM_PAGE_MS: f64 = 1000.0;
@@ -71,20 +74,6 @@ Date: Mon, 23 Nov 2026 {:02}:{:02}:00 +0000\r\nContent-Type: text/plain; charset
         n % 60
     )
     .into_bytes()
-}
-
-async fn median_ms(http: &reqwest::Client, url: &str) -> (f64, usize) {
-    let mut times = Vec::new();
-    let mut bytes = 0;
-    for _ in 0..7 {
-        let t = Instant::now();
-        let resp = http.get(url).send().await.unwrap();
-        assert_eq!(resp.status(), 200, "GET {url}");
-        bytes = resp.bytes().await.unwrap().len();
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], bytes)
 }
 
 #[tokio::main(flavor = "current_thread")]
